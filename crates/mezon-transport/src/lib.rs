@@ -4,3 +4,6 @@
 #![deny(missing_docs)]
 
 pub use mezon_proto as proto;
+
+pub mod api;
+pub mod frame;
