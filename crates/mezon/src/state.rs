@@ -1,0 +1,489 @@
+//! What the client remembers: bounded LRU caches of clans, channels, users and messages kept
+//! current by events; what it has joined (to redo after a reconnect); the DM map; and
+//! single-flight fetching so concurrent misses for one id make one API call.
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::hash::Hash;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use lru::LruCache;
+use mezon_proto::api;
+use mezon_proto::realtime::{
+    ChannelCreatedEvent, ChannelDeletedEvent, ChannelJoin, ChannelUpdatedEvent, ClanUpdatedEvent,
+};
+
+/// How many entries each cache keeps before evicting the least recently used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheSizes {
+    /// Clans.
+    pub clans: usize,
+    /// Channels (DMs and threads included).
+    pub channels: usize,
+    /// Users.
+    pub users: usize,
+    /// Messages.
+    pub messages: usize,
+}
+
+impl Default for CacheSizes {
+    fn default() -> Self {
+        Self {
+            clans: 512,
+            channels: 8192,
+            users: 16384,
+            messages: 4096,
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these short locks leaves plain data behind; keep going.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A bounded, thread-safe LRU cache.
+pub(crate) struct Cache<K: Hash + Eq, V> {
+    inner: Mutex<LruCache<K, V>>,
+}
+
+impl<K: Hash + Eq + Copy, V: Clone> Cache<K, V> {
+    fn new(capacity: usize) -> Self {
+        let cap = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
+        Self {
+            inner: Mutex::new(LruCache::new(cap)),
+        }
+    }
+
+    pub(crate) fn get(&self, key: K) -> Option<V> {
+        lock(&self.inner).get(&key).cloned()
+    }
+
+    pub(crate) fn put(&self, key: K, value: V) {
+        lock(&self.inner).put(key, value);
+    }
+
+    pub(crate) fn update(&self, key: K, f: impl FnOnce(&mut V)) -> bool {
+        match lock(&self.inner).get_mut(&key) {
+            Some(v) => {
+                f(v);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn remove(&self, key: K) -> Option<V> {
+        lock(&self.inner).pop(&key)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.inner).len()
+    }
+
+    pub(crate) fn values(&self) -> Vec<V> {
+        lock(&self.inner).iter().map(|(_, v)| v.clone()).collect()
+    }
+}
+
+/// Makes concurrent fetches of one key share a single call.
+pub(crate) struct SingleFlight<K> {
+    in_flight: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl<K: Hash + Eq + Copy> SingleFlight<K> {
+    fn new() -> Self {
+        Self {
+            in_flight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Returns `cached()` if it has a value; otherwise one caller runs `fetch` (storing the
+    /// value with `store`) while the others for the same key wait and then read the cache.
+    pub(crate) async fn get<V, E, Fut>(
+        &self,
+        key: K,
+        cached: impl Fn() -> Option<V>,
+        fetch: impl FnOnce() -> Fut,
+        store: impl FnOnce(&V),
+    ) -> Result<V, E>
+    where
+        Fut: Future<Output = Result<V, E>>,
+    {
+        if let Some(v) = cached() {
+            return Ok(v);
+        }
+        let gate = lock(&self.in_flight).entry(key).or_default().clone();
+        let _turn = gate.lock().await;
+        if let Some(v) = cached() {
+            return Ok(v);
+        }
+        let result = fetch().await;
+        if let Ok(v) = &result {
+            store(v);
+        }
+        let mut map = lock(&self.in_flight);
+        if map.get(&key).is_some_and(|g| Arc::ptr_eq(g, &gate)) {
+            map.remove(&key);
+        }
+        result
+    }
+}
+
+/// Everything the client knows and has joined.
+pub(crate) struct State {
+    pub(crate) clans: Cache<i64, api::ClanDesc>,
+    pub(crate) channels: Cache<i64, api::ChannelDescription>,
+    pub(crate) users: Cache<i64, api::User>,
+    pub(crate) messages: Cache<i64, api::ChannelMessage>,
+    pub(crate) clan_flights: SingleFlight<i64>,
+    pub(crate) channel_flights: SingleFlight<i64>,
+    pub(crate) user_flights: SingleFlight<i64>,
+    pub(crate) dm_flights: SingleFlight<i64>,
+    joined_clans: Mutex<BTreeSet<i64>>,
+    joined_channels: Mutex<HashMap<i64, ChannelJoin>>,
+    dms: Mutex<HashMap<i64, i64>>,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("clans", &self.clans.len())
+            .field("channels", &self.channels.len())
+            .field("users", &self.users.len())
+            .field("messages", &self.messages.len())
+            .field("joined_clans", &lock(&self.joined_clans).len())
+            .field("joined_channels", &lock(&self.joined_channels).len())
+            .finish()
+    }
+}
+
+impl State {
+    pub(crate) fn new(sizes: CacheSizes) -> Self {
+        Self {
+            clans: Cache::new(sizes.clans),
+            channels: Cache::new(sizes.channels),
+            users: Cache::new(sizes.users),
+            messages: Cache::new(sizes.messages),
+            clan_flights: SingleFlight::new(),
+            channel_flights: SingleFlight::new(),
+            user_flights: SingleFlight::new(),
+            dm_flights: SingleFlight::new(),
+            joined_clans: Mutex::new(BTreeSet::new()),
+            joined_channels: Mutex::new(HashMap::new()),
+            dms: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records a clan join (for re-join after reconnects).
+    pub(crate) fn joined_clan(&self, clan_id: i64) {
+        lock(&self.joined_clans).insert(clan_id);
+    }
+
+    /// Records a channel join.
+    pub(crate) fn joined_channel(&self, join: ChannelJoin) {
+        lock(&self.joined_channels).insert(join.channel_id, join);
+    }
+
+    /// Forgets a channel (left or deleted).
+    pub(crate) fn left_channel(&self, channel_id: i64) {
+        lock(&self.joined_channels).remove(&channel_id);
+    }
+
+    /// Forgets a clan and its channel joins.
+    pub(crate) fn left_clan(&self, clan_id: i64) {
+        lock(&self.joined_clans).remove(&clan_id);
+        lock(&self.joined_channels).retain(|_, j| j.clan_id != clan_id);
+        self.clans.remove(clan_id);
+    }
+
+    /// Whether the channel was joined since login.
+    pub(crate) fn has_joined_channel(&self, channel_id: i64) -> bool {
+        lock(&self.joined_channels).contains_key(&channel_id)
+    }
+
+    /// The clans joined, in id order (clan 0 first).
+    pub(crate) fn clan_joins(&self) -> Vec<i64> {
+        lock(&self.joined_clans).iter().copied().collect()
+    }
+
+    /// The channel joins to redo, in channel id order.
+    pub(crate) fn channel_joins(&self) -> Vec<ChannelJoin> {
+        let mut joins: Vec<ChannelJoin> = lock(&self.joined_channels).values().copied().collect();
+        joins.sort_by_key(|j| j.channel_id);
+        joins
+    }
+
+    /// Records the DM channel with `peer`.
+    pub(crate) fn set_dm(&self, peer: i64, channel_id: i64) {
+        lock(&self.dms).insert(peer, channel_id);
+    }
+
+    /// The DM channel with `peer`, if known.
+    pub(crate) fn dm_with(&self, peer: i64) -> Option<i64> {
+        lock(&self.dms).get(&peer).copied()
+    }
+
+    /// Stores a channel description, and the DM mapping when it is a DM.
+    pub(crate) fn put_channel(&self, ch: api::ChannelDescription) {
+        if ch.r#type == 3 {
+            if let Some(&peer) = ch.user_ids.first() {
+                self.set_dm(peer, ch.channel_id);
+            }
+        }
+        self.channels.put(ch.channel_id, ch);
+    }
+
+    pub(crate) fn on_channel_created(&self, ev: &ChannelCreatedEvent) {
+        self.put_channel(api::ChannelDescription {
+            clan_id: ev.clan_id,
+            parent_id: ev.parent_id,
+            channel_id: ev.channel_id,
+            category_id: ev.category_id,
+            r#type: ev.channel_type,
+            creator_id: ev.creator_id,
+            channel_label: ev.channel_label.clone(),
+            channel_private: ev.channel_private,
+            ..api::ChannelDescription::default()
+        });
+    }
+
+    pub(crate) fn on_channel_updated(&self, ev: &ChannelUpdatedEvent) {
+        let known = self.channels.update(ev.channel_id, |ch| {
+            if !ev.channel_label.is_empty() {
+                ch.channel_label = ev.channel_label.clone();
+            }
+            if ev.channel_type != 0 {
+                ch.r#type = ev.channel_type;
+            }
+            ch.channel_private = i32::from(ev.channel_private);
+            ch.category_id = ev.category_id;
+            ch.parent_id = ev.parent_id;
+            ch.active = ev.active;
+        });
+        if !known {
+            self.put_channel(api::ChannelDescription {
+                clan_id: ev.clan_id,
+                parent_id: ev.parent_id,
+                channel_id: ev.channel_id,
+                category_id: ev.category_id,
+                r#type: ev.channel_type,
+                creator_id: ev.creator_id,
+                channel_label: ev.channel_label.clone(),
+                channel_private: i32::from(ev.channel_private),
+                active: ev.active,
+                ..api::ChannelDescription::default()
+            });
+        }
+    }
+
+    pub(crate) fn on_channel_deleted(&self, ev: &ChannelDeletedEvent) {
+        self.channels.remove(ev.channel_id);
+        self.left_channel(ev.channel_id);
+    }
+
+    pub(crate) fn on_clan_updated(&self, ev: &ClanUpdatedEvent) {
+        let known = self.clans.update(ev.clan_id, |c| {
+            c.clan_name = ev.clan_name.clone();
+            c.logo = ev.logo.clone();
+            c.banner = ev.banner.clone();
+            c.status = ev.status;
+            c.welcome_channel_id = ev.welcome_channel_id;
+            c.about = ev.about.clone();
+            c.description = ev.description.clone();
+            c.prevent_anonymous = ev.prevent_anonymous;
+        });
+        if !known {
+            self.clans.put(
+                ev.clan_id,
+                api::ClanDesc {
+                    clan_id: ev.clan_id,
+                    clan_name: ev.clan_name.clone(),
+                    logo: ev.logo.clone(),
+                    banner: ev.banner.clone(),
+                    status: ev.status,
+                    welcome_channel_id: ev.welcome_channel_id,
+                    about: ev.about.clone(),
+                    description: ev.description.clone(),
+                    prevent_anonymous: ev.prevent_anonymous,
+                    ..api::ClanDesc::default()
+                },
+            );
+        }
+    }
+
+    /// Applies a received message: stores it (or applies an edit / deletion) and learns the
+    /// sender's name.
+    pub(crate) fn on_message(&self, msg: &api::ChannelMessage) {
+        match msg.code {
+            2 => {
+                self.messages.remove(msg.message_id);
+            }
+            1 => {
+                if !self.messages.update(msg.message_id, |m| {
+                    m.content = msg.content.clone();
+                    m.mentions = msg.mentions.clone();
+                    m.attachments = msg.attachments.clone();
+                    m.update_time_seconds = msg.update_time_seconds;
+                }) {
+                    self.messages.put(msg.message_id, msg.clone());
+                }
+            }
+            _ => self.messages.put(msg.message_id, msg.clone()),
+        }
+        if msg.sender_id != 0 && !msg.username.is_empty() {
+            let fresh = self.users.update(msg.sender_id, |u| {
+                u.username = msg.username.clone();
+                if !msg.display_name.is_empty() {
+                    u.display_name = msg.display_name.clone();
+                }
+            });
+            if !fresh {
+                self.users.put(
+                    msg.sender_id,
+                    api::User {
+                        id: msg.sender_id,
+                        username: msg.username.clone(),
+                        display_name: msg.display_name.clone(),
+                        avatar_url: msg.avatar.clone(),
+                        ..api::User::default()
+                    },
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn caches_are_bounded_and_evict_the_least_recently_used() {
+        let cache: Cache<i64, i64> = Cache::new(2);
+        cache.put(1, 10);
+        cache.put(2, 20);
+        assert_eq!(cache.get(1), Some(10)); // 1 is now the most recent
+        cache.put(3, 30);
+        assert_eq!(cache.get(2), None);
+        assert_eq!(cache.len(), 2);
+        let zero: Cache<i64, i64> = Cache::new(0);
+        zero.put(1, 1);
+        assert_eq!(zero.len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_misses_for_one_id_make_one_call() {
+        let state = Arc::new(State::new(CacheSizes::default()));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (state, calls) = (state.clone(), calls.clone());
+            tasks.push(tokio::spawn(async move {
+                let s = state.clone();
+                state
+                    .user_flights
+                    .get(
+                        7,
+                        || s.users.get(7),
+                        || async {
+                            calls.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            Ok::<_, ()>(api::User {
+                                id: 7,
+                                ..Default::default()
+                            })
+                        },
+                        |u| s.users.put(7, u.clone()),
+                    )
+                    .await
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap().map(|u| u.id), Ok(7));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_fetch_lets_the_next_caller_try_again() {
+        let flights = SingleFlight::<i64>::new();
+        let first: Result<i64, &str> = flights
+            .get(1, || None, || async { Err("down") }, |_| {})
+            .await;
+        assert!(first.is_err());
+        let second: Result<i64, &str> = flights.get(1, || None, || async { Ok(5) }, |_| {}).await;
+        assert_eq!(second, Ok(5));
+    }
+
+    #[test]
+    fn events_keep_caches_and_joins_current() {
+        let state = State::new(CacheSizes::default());
+        state.on_channel_created(&ChannelCreatedEvent {
+            clan_id: 1,
+            channel_id: 5,
+            channel_label: "general".into(),
+            channel_type: 1,
+            ..Default::default()
+        });
+        state.on_channel_updated(&ChannelUpdatedEvent {
+            clan_id: 1,
+            channel_id: 5,
+            channel_label: "renamed".into(),
+            channel_private: true,
+            ..Default::default()
+        });
+        let ch = state.channels.get(5).unwrap();
+        assert_eq!(
+            (ch.channel_label.as_str(), ch.channel_private, ch.r#type),
+            ("renamed", 1, 1)
+        );
+        state.joined_channel(ChannelJoin {
+            clan_id: 1,
+            channel_id: 5,
+            channel_type: 1,
+            is_public: false,
+        });
+        assert!(state.has_joined_channel(5));
+        state.on_channel_deleted(&ChannelDeletedEvent {
+            clan_id: 1,
+            channel_id: 5,
+            ..Default::default()
+        });
+        assert!(state.channels.get(5).is_none());
+        assert!(!state.has_joined_channel(5));
+
+        state.put_channel(api::ChannelDescription {
+            channel_id: 9,
+            r#type: 3,
+            user_ids: vec![77],
+            ..Default::default()
+        });
+        assert_eq!(state.dm_with(77), Some(9));
+    }
+
+    #[test]
+    fn message_edits_and_deletes_apply_to_the_cache() {
+        let state = State::new(CacheSizes::default());
+        let msg = api::ChannelMessage {
+            message_id: 1,
+            sender_id: 3,
+            username: "al".into(),
+            content: "a".into(),
+            ..Default::default()
+        };
+        state.on_message(&msg);
+        assert_eq!(state.users.get(3).map(|u| u.username), Some("al".into()));
+        state.on_message(&api::ChannelMessage {
+            code: 1,
+            content: "b".into(),
+            ..msg.clone()
+        });
+        assert_eq!(state.messages.get(1).map(|m| m.content), Some("b".into()));
+        state.on_message(&api::ChannelMessage { code: 2, ..msg });
+        assert!(state.messages.get(1).is_none());
+    }
+}
