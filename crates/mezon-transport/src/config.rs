@@ -1,0 +1,298 @@
+//! Transport settings: where to log in, timeouts, queue sizes, reconnect and pacing policy.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+/// The public Mezon gateway, used when no base URL is given.
+pub const DEFAULT_BASE_URL: &str = "https://gw.mezon.ai:443";
+
+/// Everything the transport can be tuned with. Build with [`TransportConfig::new`] and the
+/// chained setters; every setting has a sensible default.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TransportConfig {
+    /// Login base URL (`{base_url}/v2/apps/authenticate/token`).
+    pub base_url: String,
+    /// How long one request or API call may take (default 10 s).
+    pub request_timeout: Duration,
+    /// How long opening a socket may take (default 10 s).
+    pub connect_timeout: Duration,
+    /// Reconnect backoff policy.
+    pub reconnect: ReconnectPolicy,
+    /// Outbound pacing.
+    pub rate_limits: RateLimits,
+    /// Capacity of the inbound event queue; the reader keeps at most as many again in hand
+    /// before it stops reading the socket (default 1024).
+    pub inbound_capacity: usize,
+    /// Capacity of the socket write queue (default 256).
+    pub write_queue_capacity: usize,
+    /// Largest frame accepted; larger frames are reported and skipped (default 16 MiB).
+    pub max_frame_size: usize,
+    /// Largest reassembled raw API answer (default 64 MiB).
+    pub max_answer_size: usize,
+    /// Ping period (default 10 s).
+    pub heartbeat_interval: Duration,
+    /// The link is dead when nothing arrives this long after a ping (default 10 s).
+    pub heartbeat_timeout: Duration,
+    /// How long a request made while reconnecting waits for the link (default 10 s).
+    pub reconnect_wait: Duration,
+    /// How many requests may wait for the link at once; more fail with `QueueFull`
+    /// (default 1024).
+    pub max_waiting_requests: usize,
+    /// Refresh the session this long before its token expires, at most half of its
+    /// remaining lifetime (default 5 min).
+    pub refresh_margin: Duration,
+    /// Upper bound on the rejoin hook's run time after a reconnect (default 60 s).
+    pub rejoin_timeout: Duration,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self::new(DEFAULT_BASE_URL)
+    }
+}
+
+impl TransportConfig {
+    /// Settings with the given login base URL and defaults for everything else.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            request_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
+            reconnect: ReconnectPolicy::default(),
+            rate_limits: RateLimits::default(),
+            inbound_capacity: 1024,
+            write_queue_capacity: 256,
+            max_frame_size: 16 * 1024 * 1024,
+            max_answer_size: 64 * 1024 * 1024,
+            heartbeat_interval: Duration::from_secs(10),
+            heartbeat_timeout: Duration::from_secs(10),
+            reconnect_wait: Duration::from_secs(10),
+            max_waiting_requests: 1024,
+            refresh_margin: Duration::from_secs(300),
+            rejoin_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// Sets the request timeout.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets the socket connect timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the reconnect policy.
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = policy;
+        self
+    }
+
+    /// Sets the outbound pacing.
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// Sets the inbound queue capacity (at least 1).
+    pub fn inbound_capacity(mut self, capacity: usize) -> Self {
+        self.inbound_capacity = capacity.max(1);
+        self
+    }
+
+    /// Sets the write queue capacity (at least 1).
+    pub fn write_queue_capacity(mut self, capacity: usize) -> Self {
+        self.write_queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// Sets the largest accepted frame.
+    pub fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// Sets the largest reassembled raw answer.
+    pub fn max_answer_size(mut self, bytes: usize) -> Self {
+        self.max_answer_size = bytes;
+        self
+    }
+
+    /// Sets the ping period and the silence after a ping that declares the link dead.
+    pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.heartbeat_interval = interval;
+        self.heartbeat_timeout = timeout;
+        self
+    }
+
+    /// Sets how long requests wait for the link while reconnecting.
+    pub fn reconnect_wait(mut self, wait: Duration) -> Self {
+        self.reconnect_wait = wait;
+        self
+    }
+
+    /// Sets how many requests may wait for the link at once.
+    pub fn max_waiting_requests(mut self, count: usize) -> Self {
+        self.max_waiting_requests = count;
+        self
+    }
+
+    /// Sets how long before expiry the session is refreshed.
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// Sets the upper bound on the rejoin hook's run time.
+    pub fn rejoin_timeout(mut self, timeout: Duration) -> Self {
+        self.rejoin_timeout = timeout;
+        self
+    }
+}
+
+/// Reconnect backoff: exponential with full jitter.
+///
+/// Attempt `n` (from 1) waits a random time in `[0, min(max_delay, initial_delay * multiplier^(n-1))]`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ReconnectPolicy {
+    /// Ceiling of the first attempt's delay (default 1 s).
+    pub initial_delay: Duration,
+    /// Largest ceiling (default 60 s).
+    pub max_delay: Duration,
+    /// Growth factor of the ceiling per attempt (default 2).
+    pub multiplier: f64,
+    /// Give up after this many failed attempts in a row; `None` = never (default).
+    pub max_attempts: Option<u32>,
+    /// Whether to reconnect at all (default true).
+    pub enabled: bool,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        Self {
+            initial_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+            multiplier: 2.0,
+            max_attempts: None,
+            enabled: true,
+        }
+    }
+}
+
+impl ReconnectPolicy {
+    /// A policy that never reconnects: the transport stops when the link drops.
+    pub fn disabled() -> Self {
+        Self {
+            enabled: false,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the first delay ceiling and the cap.
+    pub fn delays(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_delay = initial;
+        self.max_delay = max;
+        self
+    }
+
+    /// Sets the attempt limit.
+    pub fn max_attempts(mut self, attempts: Option<u32>) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// The delay ceiling of attempt `attempt` (1-based), before jitter.
+    pub fn ceiling(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(64) as i32;
+        let factor = self.multiplier.max(1.0).powi(exponent);
+        let ceiling = self.initial_delay.as_secs_f64() * factor;
+        if !ceiling.is_finite() || ceiling >= self.max_delay.as_secs_f64() {
+            self.max_delay
+        } else {
+            Duration::from_secs_f64(ceiling)
+        }
+    }
+
+    /// The jittered delay of attempt `attempt`: uniform in `[0, ceiling(attempt)]`.
+    pub fn delay(&self, attempt: u32, rng: &mut impl Rng) -> Duration {
+        let ceiling = self.ceiling(attempt);
+        if ceiling.is_zero() {
+            return ceiling;
+        }
+        Duration::from_secs_f64(rng.random_range(0.0..=ceiling.as_secs_f64()))
+    }
+}
+
+/// Outbound pacing with token buckets. `None` disables a limit.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RateLimits {
+    /// Socket frames per second (default 80); pings are never held back.
+    pub socket_per_second: Option<f64>,
+    /// HTTP calls per second (default 1).
+    pub http_per_second: Option<f64>,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            socket_per_second: Some(80.0),
+            http_per_second: Some(1.0),
+        }
+    }
+}
+
+impl RateLimits {
+    /// No pacing at all.
+    pub fn disabled() -> Self {
+        Self {
+            socket_per_second: None,
+            http_per_second: None,
+        }
+    }
+
+    /// Custom rates; `None` disables one.
+    pub fn new(socket_per_second: Option<f64>, http_per_second: Option<f64>) -> Self {
+        Self {
+            socket_per_second,
+            http_per_second,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn backoff_ceiling_doubles_to_the_cap() {
+        let policy = ReconnectPolicy::default();
+        let ceilings: Vec<u64> = (1..=9).map(|n| policy.ceiling(n).as_secs()).collect();
+        assert_eq!(ceilings, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(policy.ceiling(u32::MAX), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn jitter_stays_within_bounds_and_spreads() {
+        let policy = ReconnectPolicy::default();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for attempt in 1..=10 {
+            let ceiling = policy.ceiling(attempt);
+            let samples: Vec<Duration> =
+                (0..500).map(|_| policy.delay(attempt, &mut rng)).collect();
+            assert!(samples.iter().all(|d| *d <= ceiling), "attempt {attempt}");
+            let min = samples.iter().min().copied().unwrap_or_default();
+            let max = samples.iter().max().copied().unwrap_or_default();
+            // Full jitter: the samples cover most of [0, ceiling].
+            assert!(min < ceiling / 10, "attempt {attempt}: min {min:?}");
+            assert!(max > ceiling * 9 / 10, "attempt {attempt}: max {max:?}");
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! One WebSocket connection: a reader task that classifies frames and routes answers to
+//! their requests directly, a writer task fed by a bounded queue, and the heartbeat.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt as _, Stream, StreamExt as _};
+use prost::Message as _;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::{self, Message as WsMessage, protocol::WebSocketConfig};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::RequestError;
+use crate::frame::{self, Frame};
+use crate::heartbeat::{self, Liveness};
+use crate::inbound::{BadFrame, DisconnectReason, Inbound};
+use crate::proto::{api, realtime::Envelope, realtime::envelope::Message};
+use crate::requests::Pending;
+
+/// Callback for a pushed `refresh_session_event`.
+pub(crate) type SessionSink = Arc<dyn Fn(api::Session) + Send + Sync>;
+
+/// The sending half of one live connection. Cheap to clone.
+#[derive(Clone, Debug)]
+pub(crate) struct Link {
+    /// Which connection this is; grows by one per (re)connect.
+    pub(crate) generation: u64,
+    writer: mpsc::Sender<WsMessage>,
+    pub(crate) pending: Arc<Pending>,
+    /// Cancelled when this connection ends (never affects another connection).
+    pub(crate) closed: CancellationToken,
+    reason: Arc<OnceLock<DisconnectReason>>,
+}
+
+impl Link {
+    /// Queues a frame for the writer; fails if this connection ends first.
+    pub(crate) async fn send_frame(&self, frame: WsMessage) -> Result<(), RequestError> {
+        tokio::select! {
+            _ = self.closed.cancelled() => Err(RequestError::ConnectionLost),
+            sent = self.writer.send(frame) => sent.map_err(|_| RequestError::ConnectionLost),
+        }
+    }
+
+    /// Ends this connection, recording why (the first reason given wins).
+    pub(crate) fn close(&self, reason: DisconnectReason) {
+        let _ = self.reason.set(reason);
+        self.closed.cancel();
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.is_cancelled()
+    }
+}
+
+/// What [`open`] needs besides the URL.
+pub(crate) struct ConnectionSettings {
+    pub(crate) generation: u64,
+    pub(crate) max_frame_size: usize,
+    pub(crate) max_answer_size: usize,
+    pub(crate) inbound_capacity: usize,
+    pub(crate) write_queue_capacity: usize,
+    pub(crate) heartbeat_interval: Duration,
+    pub(crate) heartbeat_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    /// Whether pushed events flow at once (first connection) or after [`Connection::open_events`].
+    pub(crate) events_open: bool,
+}
+
+/// Why a socket could not be opened.
+#[derive(Debug)]
+pub(crate) enum OpenError {
+    /// The upgrade was refused with 401/403: the token is not accepted.
+    Unauthorized(u16),
+    /// Anything else (DNS, TCP, TLS, timeout, other HTTP status).
+    Other(String),
+}
+
+/// A live connection, owned by the supervisor.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) link: Link,
+    gate: watch::Sender<bool>,
+    reader: JoinHandle<()>,
+}
+
+impl Connection {
+    /// Lets pushed events flow to the inbound stream.
+    pub(crate) fn open_events(&self) {
+        self.gate.send_replace(true);
+    }
+
+    /// Waits until the connection has ended and its reader has handed over what it read.
+    pub(crate) async fn finished(&mut self) -> DisconnectReason {
+        let _ = (&mut self.reader).await;
+        self.link
+            .reason
+            .get()
+            .cloned()
+            .unwrap_or(DisconnectReason::ServerClosed)
+    }
+}
+
+/// Opens a socket and starts its reader, writer and heartbeat.
+pub(crate) async fn open(
+    url: &str,
+    tls: Arc<rustls::ClientConfig>,
+    settings: ConnectionSettings,
+    inbound: mpsc::Sender<Inbound>,
+    on_session: SessionSink,
+    shutdown: &CancellationToken,
+) -> Result<Connection, OpenError> {
+    // Frames above our limit but below this hard one are read, reported and skipped; only
+    // beyond it does the socket library give up on the connection.
+    let hard_limit = settings.max_frame_size.saturating_mul(4).max(1 << 20);
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(hard_limit))
+        .max_frame_size(Some(hard_limit));
+    let connect = tokio_tungstenite::connect_async_tls_with_config(
+        url,
+        Some(ws_config),
+        true,
+        Some(tokio_tungstenite::Connector::Rustls(tls)),
+    );
+    let (socket, _) = match tokio::time::timeout(settings.connect_timeout, connect).await {
+        Err(_) => return Err(OpenError::Other("connect timed out".into())),
+        Ok(Err(tungstenite::Error::Http(response)))
+            if matches!(response.status().as_u16(), 401 | 403) =>
+        {
+            return Err(OpenError::Unauthorized(response.status().as_u16()));
+        }
+        Ok(Err(e)) => return Err(OpenError::Other(e.to_string())),
+        Ok(Ok(pair)) => pair,
+    };
+    let (sink, stream) = socket.split();
+    let (writer, write_rx) = mpsc::channel(settings.write_queue_capacity.max(1));
+    let link = Link {
+        generation: settings.generation,
+        writer,
+        pending: Pending::new(settings.max_answer_size),
+        closed: shutdown.child_token(),
+        reason: Arc::new(OnceLock::new()),
+    };
+    let liveness = Liveness::new();
+    let (gate, gate_rx) = watch::channel(settings.events_open);
+
+    tokio::spawn(write_loop(sink, write_rx, link.clone()));
+    tokio::spawn(heartbeat::run(
+        link.clone(),
+        Arc::clone(&liveness),
+        settings.heartbeat_interval,
+        settings.heartbeat_timeout,
+    ));
+    let reader = Reader {
+        link: link.clone(),
+        liveness,
+        inbound,
+        gate: gate_rx,
+        on_session,
+        max_frame_size: settings.max_frame_size,
+        capacity: settings.inbound_capacity.max(1),
+        shutdown: shutdown.clone(),
+    };
+    let reader = tokio::spawn(reader.run(stream));
+    tracing::debug!(generation = settings.generation, "socket open");
+    Ok(Connection { link, gate, reader })
+}
+
+async fn write_loop<S>(mut sink: S, mut queue: mpsc::Receiver<WsMessage>, link: Link)
+where
+    S: futures_util::Sink<WsMessage, Error = tungstenite::Error> + Unpin,
+{
+    loop {
+        let frame = tokio::select! {
+            _ = link.closed.cancelled() => break,
+            frame = queue.recv() => frame,
+        };
+        let Some(frame) = frame else { break };
+        let sent = tokio::select! {
+            _ = link.closed.cancelled() => break,
+            sent = sink.send(frame) => sent,
+        };
+        if let Err(e) = sent {
+            link.close(DisconnectReason::Error(e.to_string()));
+            break;
+        }
+    }
+    // A polite close when we are the ones ending it; bounded, the peer may be gone.
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+}
+
+struct Reader {
+    link: Link,
+    liveness: Arc<Liveness>,
+    inbound: mpsc::Sender<Inbound>,
+    gate: watch::Receiver<bool>,
+    on_session: SessionSink,
+    max_frame_size: usize,
+    capacity: usize,
+    shutdown: CancellationToken,
+}
+
+impl Reader {
+    async fn run<S>(mut self, mut stream: S)
+    where
+        S: Stream<Item = Result<WsMessage, tungstenite::Error>> + Unpin,
+    {
+        // Events read but not yet taken by the consumer. While it is full the reader stops
+        // reading, which is how a slow consumer's backpressure reaches the socket.
+        let mut backlog: VecDeque<Inbound> = VecDeque::new();
+        let mut paused = false;
+        let reason = loop {
+            let full = backlog.len() >= self.capacity;
+            if full != paused {
+                paused = full;
+                self.liveness.set_reader_paused(paused);
+            }
+            let events_open = *self.gate.borrow();
+            tokio::select! {
+                biased;
+                _ = self.link.closed.cancelled() => break None,
+                permit = self.inbound.reserve(), if events_open && !backlog.is_empty() => {
+                    match (permit, backlog.pop_front()) {
+                        (Ok(permit), Some(item)) => permit.send(item),
+                        (Ok(_), None) => {}
+                        (Err(_), _) => break Some(DisconnectReason::Shutdown),
+                    }
+                }
+                changed = self.gate.changed(), if !events_open => {
+                    if changed.is_err() {
+                        break None;
+                    }
+                }
+                frame = stream.next(), if !full => match frame {
+                    None => break Some(DisconnectReason::ServerClosed),
+                    Some(Err(e)) => break Some(DisconnectReason::Error(e.to_string())),
+                    Some(Ok(message)) => {
+                        self.liveness.touch();
+                        if let Some(reason) = self.on_message(message, &mut backlog) {
+                            break Some(reason);
+                        }
+                    }
+                },
+            }
+        };
+        if let Some(reason) = reason {
+            self.link.close(reason);
+        }
+        // Requests in flight fail now, not after the backlog is delivered.
+        self.link.pending.close(RequestError::ConnectionLost);
+        drop(stream);
+        self.hand_over(backlog).await;
+    }
+
+    /// Delivers events read before the link dropped, unless shutting down or events are
+    /// still held back (a rejoin that never finished).
+    async fn hand_over(self, backlog: VecDeque<Inbound>) {
+        if !*self.gate.borrow() {
+            if !backlog.is_empty() {
+                tracing::warn!(
+                    count = backlog.len(),
+                    "dropping events of a connection that never opened"
+                );
+            }
+            return;
+        }
+        for item in backlog {
+            tokio::select! {
+                _ = self.shutdown.cancelled() => return,
+                sent = self.inbound.send(item) => if sent.is_err() { return },
+            }
+        }
+    }
+
+    fn on_message(
+        &self,
+        message: WsMessage,
+        backlog: &mut VecDeque<Inbound>,
+    ) -> Option<DisconnectReason> {
+        match message {
+            WsMessage::Binary(data) => self.on_binary(data, backlog),
+            WsMessage::Text(text) => {
+                tracing::debug!(len = text.len(), "ignoring a text frame");
+                backlog.push_back(Inbound::FrameError {
+                    error: BadFrame::Text,
+                    len: text.len(),
+                });
+            }
+            WsMessage::Close(frame) => {
+                tracing::debug!(?frame, "server closed the socket");
+                return Some(DisconnectReason::ServerClosed);
+            }
+            // The socket library answers pings itself; pongs and raw frames only show life.
+            WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => {}
+        }
+        None
+    }
+
+    fn on_binary(&self, data: Bytes, backlog: &mut VecDeque<Inbound>) {
+        let len = data.len();
+        match self.classify(data) {
+            Ok(Some(item)) => backlog.push_back(item),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(len, %error, "skipping a bad frame");
+                backlog.push_back(Inbound::FrameError { error, len });
+            }
+        }
+    }
+
+    /// Routes answers to their requests; returns what the consumer should see, if anything.
+    fn classify(&self, data: Bytes) -> Result<Option<Inbound>, BadFrame> {
+        if data.len() > self.max_frame_size {
+            return Err(BadFrame::TooLarge {
+                len: data.len(),
+                max: self.max_frame_size,
+            });
+        }
+        let bytes = match frame::classify(data)? {
+            Frame::RawChunk(chunk) => {
+                self.link.pending.on_raw_chunk(chunk);
+                return Ok(None);
+            }
+            Frame::BinaryPong { .. } => return Ok(None),
+            Frame::Envelope(bytes) => bytes,
+        };
+        let envelope = Envelope::decode(bytes.clone())?;
+        if envelope.cid != 0 {
+            self.link.pending.resolve_envelope(envelope);
+            return Ok(None);
+        }
+        match envelope.message {
+            None => Err(BadFrame::UnknownVariant),
+            Some(Message::RefreshSessionEvent(session)) => {
+                (self.on_session)(session);
+                Ok(Some(Inbound::Envelope(bytes)))
+            }
+            Some(_) => Ok(Some(Inbound::Envelope(bytes))),
+        }
+    }
+}

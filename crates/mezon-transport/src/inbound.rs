@@ -1,0 +1,130 @@
+//! What the transport yields: pushed envelopes, lifecycle notifications, and reports of bad
+//! frames, as a bounded, cancel-safe [`Stream`](futures_core::Stream).
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::error::TransportError;
+use crate::frame::FrameError;
+
+/// One item of the inbound stream.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Inbound {
+    /// A pushed event (an envelope with cid 0), serialized, not decoded again.
+    Envelope(Bytes),
+    /// A change of the link's state.
+    Lifecycle(Lifecycle),
+    /// A frame that was skipped; the connection stays up.
+    FrameError {
+        /// What was wrong with it.
+        error: BadFrame,
+        /// Its length in bytes.
+        len: usize,
+    },
+}
+
+/// Why a frame was skipped.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BadFrame {
+    /// The frame could not be classified.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// The frame does not decode as an envelope.
+    #[error("envelope does not decode: {0}")]
+    Decode(#[from] prost::DecodeError),
+    /// An envelope whose variant this SDK does not know (a newer protocol?).
+    #[error("envelope with an unknown variant")]
+    UnknownVariant,
+    /// A text frame (the protocol uses binary frames only).
+    #[error("text frame")]
+    Text,
+    /// Larger than the configured maximum frame size.
+    #[error("frame of {len} bytes exceeds the maximum of {max}")]
+    TooLarge {
+        /// The frame length.
+        len: usize,
+        /// The configured maximum.
+        max: usize,
+    },
+}
+
+/// A change of the link's state, in the order they happen.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Lifecycle {
+    /// The first connection is up.
+    Connected,
+    /// The link dropped.
+    Disconnected {
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// A reconnect attempt will be made after `delay`.
+    Reconnecting {
+        /// 1-based attempt number.
+        attempt: u32,
+        /// Wait before the attempt.
+        delay: Duration,
+    },
+    /// The link is back (the rejoin hook has run).
+    Reconnected {
+        /// Time since the link dropped.
+        downtime: Duration,
+    },
+    /// The transport stopped for good; `error` is `None` after a requested shutdown.
+    Stopped {
+        /// Why it stopped, if not asked to.
+        error: Option<Arc<TransportError>>,
+    },
+}
+
+/// Why a link dropped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The server closed the socket.
+    #[error("closed by the server")]
+    ServerClosed,
+    /// A socket read or write failed.
+    #[error("socket error: {0}")]
+    Error(String),
+    /// No pong or other frame arrived within the heartbeat timeout.
+    #[error("no answer to a ping within the heartbeat timeout")]
+    HeartbeatTimeout,
+    /// The transport is shutting down.
+    #[error("shutting down")]
+    Shutdown,
+}
+
+/// The inbound side of a transport: a bounded stream of [`Inbound`] items. Ends after
+/// [`Lifecycle::Stopped`]. Reading slowly slows the socket reader down; nothing is dropped.
+#[derive(Debug)]
+pub struct InboundStream {
+    rx: mpsc::Receiver<Inbound>,
+}
+
+impl InboundStream {
+    pub(crate) fn new(rx: mpsc::Receiver<Inbound>) -> Self {
+        Self { rx }
+    }
+
+    /// The next item; `None` once the transport has stopped. Cancel-safe.
+    pub async fn recv(&mut self) -> Option<Inbound> {
+        self.rx.recv().await
+    }
+}
+
+impl futures_core::Stream for InboundStream {
+    type Item = Inbound;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Inbound>> {
+        self.rx.poll_recv(cx)
+    }
+}

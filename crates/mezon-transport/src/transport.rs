@@ -1,0 +1,638 @@
+//! The transport: a supervised connection that reconnects, a cloneable handle for requests
+//! and API calls over either route, and the session kept fresh behind it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use prost::Message as _;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::ApiMethod;
+use crate::config::TransportConfig;
+use crate::connection::{self, Connection, ConnectionSettings, Link, OpenError, SessionSink};
+use crate::error::{ApiError, LoginError, RequestError, Route, TransportError};
+use crate::http::{Auth, HttpClient, HttpFailure};
+use crate::inbound::{Inbound, InboundStream, Lifecycle};
+use crate::limits::RateLimiter;
+use crate::proto::realtime::{ApiRequestEvent, Envelope, envelope::Message};
+use crate::requests::Answer;
+use crate::secret::{Credentials, Secret};
+use crate::session::{self, Session};
+use crate::url::{api_method_url, websocket_url};
+
+/// Redoes the layer above's joins after a reconnect. Runs after every reconnect, before any
+/// event of the new connection is yielded; requests made from it go out on the new link.
+#[async_trait::async_trait]
+pub trait RejoinHook: Send + Sync {
+    /// Rejoins clans and channels. An error is logged; events flow afterwards either way.
+    async fn rejoin(&self, handle: &TransportHandle) -> Result<(), RequestError>;
+}
+
+/// Entry point: [`Transport::connect`].
+#[derive(Debug)]
+pub struct Transport;
+
+impl Transport {
+    /// Logs in, opens the socket and starts the supervisor that keeps it up.
+    ///
+    /// Returns the handle for requests and the stream of inbound items; the first item is
+    /// [`Lifecycle::Connected`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures_util::StreamExt as _;
+    /// use mezon_transport::{Credentials, Inbound, Transport, TransportConfig};
+    ///
+    /// let config = TransportConfig::new("http://127.0.0.1:7350");
+    /// let (handle, mut inbound) =
+    ///     Transport::connect(config, Credentials::new(1, "api-key"), None).await?;
+    /// let clans = handle.api().list_clan_descs(Default::default()).await?;
+    /// println!("{} clans", clans.clandesc.len());
+    /// while let Some(item) = inbound.next().await {
+    ///     if let Inbound::Envelope(bytes) = item {
+    ///         println!("event of {} bytes", bytes.len());
+    ///     }
+    /// }
+    /// handle.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(
+        config: TransportConfig,
+        creds: Credentials,
+        rejoin_hook: Option<Arc<dyn RejoinHook>>,
+    ) -> Result<(TransportHandle, InboundStream), TransportError> {
+        let http = HttpClient::new(config.request_timeout, config.rate_limits.http_per_second)
+            .map_err(|e| TransportError::Setup(e.to_string()))?;
+        let tls = Arc::new(crate::tls::client_config().map_err(TransportError::Setup)?);
+        let session = session::login_with(&http, &config, &creds).await?;
+        let (inbound_tx, inbound_rx) = mpsc::channel(config.inbound_capacity.max(1));
+        let shared = Arc::new(Shared {
+            socket_limiter: RateLimiter::per_second(config.rate_limits.socket_per_second),
+            waiting: Semaphore::new(config.max_waiting_requests),
+            config,
+            creds,
+            http,
+            tls,
+            session: watch::channel(session).0,
+            link: watch::channel(LinkState::Connecting).0,
+            generation: AtomicU64::new(0),
+            auth_lock: tokio::sync::Mutex::new(()),
+            shutdown: CancellationToken::new(),
+            supervisor: Mutex::new(None),
+        });
+        let handle = TransportHandle { shared };
+        let conn = match handle.open_connection(true, inbound_tx.clone()).await {
+            Ok(conn) => conn,
+            Err(OpenError::Unauthorized(status)) => {
+                return Err(TransportError::SocketUnauthorized { status });
+            }
+            Err(OpenError::Other(e)) => return Err(TransportError::Connect(e)),
+        };
+        handle
+            .shared
+            .link
+            .send_replace(LinkState::Up(conn.link.clone()));
+        // The channel is new and has room: this cannot fail.
+        let _ = inbound_tx.try_send(Inbound::Lifecycle(Lifecycle::Connected));
+        tokio::spawn(keep_session_fresh(handle.clone()));
+        let supervisor = tokio::spawn(supervise(handle.clone(), conn, inbound_tx, rejoin_hook));
+        *handle.shared.lock_supervisor() = Some(supervisor);
+        Ok((handle, InboundStream::new(inbound_rx)))
+    }
+}
+
+#[derive(Debug, Clone)]
+enum LinkState {
+    Connecting,
+    Up(Link),
+    Stopped(Option<Arc<TransportError>>),
+}
+
+struct Shared {
+    config: TransportConfig,
+    creds: Credentials,
+    http: HttpClient,
+    tls: Arc<rustls::ClientConfig>,
+    session: watch::Sender<Session>,
+    link: watch::Sender<LinkState>,
+    generation: AtomicU64,
+    /// Requests waiting for the link while reconnecting.
+    waiting: Semaphore,
+    socket_limiter: Option<RateLimiter>,
+    /// One re-authentication at a time.
+    auth_lock: tokio::sync::Mutex<()>,
+    shutdown: CancellationToken,
+    supervisor: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Shared {
+    fn lock_supervisor(&self) -> std::sync::MutexGuard<'_, Option<JoinHandle<()>>> {
+        self.supervisor.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A cloneable handle on a running transport: requests, API calls, session, shutdown.
+#[derive(Clone)]
+pub struct TransportHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for TransportHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransportHandle")
+            .field("user_id", &self.user_id())
+            .field("connected", &self.is_connected())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TransportHandle {
+    /// The current session.
+    pub fn session(&self) -> Session {
+        self.shared.session.borrow().clone()
+    }
+
+    /// The bot's user id.
+    pub fn user_id(&self) -> i64 {
+        self.shared.session.borrow().user_id
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &TransportConfig {
+        &self.shared.config
+    }
+
+    /// Whether a socket is up right now.
+    pub fn is_connected(&self) -> bool {
+        matches!(&*self.shared.link.borrow(), LinkState::Up(link) if !link.is_closed())
+    }
+
+    /// Sends an envelope that expects an answer and waits for it (cid allocated here).
+    /// An `error` answer becomes [`RequestError::Server`].
+    pub async fn request(&self, message: Message) -> Result<Envelope, RequestError> {
+        match self.exchange(message).await? {
+            Answer::Envelope(envelope) => match envelope.message {
+                Some(Message::Error(error)) => Err(RequestError::Server {
+                    code: error.code,
+                    message: error.message,
+                }),
+                _ => Ok(*envelope),
+            },
+            Answer::Raw { .. } => Err(RequestError::UnexpectedAnswer),
+        }
+    }
+
+    /// Sends an envelope that expects no answer (cid 0).
+    pub async fn send(&self, message: Message) -> Result<(), RequestError> {
+        self.pace().await;
+        let link = self.link().await?;
+        let envelope = Envelope {
+            cid: 0,
+            message: Some(message),
+        };
+        link.send_frame(WsMessage::Binary(envelope.encode_to_vec().into()))
+            .await
+    }
+
+    /// Calls an API method: over the socket when it has a socket index, else over HTTP.
+    pub async fn call<M: ApiMethod>(&self, request: M::Request) -> Result<M::Response, ApiError> {
+        if M::INDEX.is_some() {
+            self.call_socket::<M>(request).await
+        } else {
+            self.call_http::<M>(request).await
+        }
+    }
+
+    /// Calls an API method over the socket (`api_request_event`, raw answer).
+    pub async fn call_socket<M: ApiMethod>(
+        &self,
+        request: M::Request,
+    ) -> Result<M::Response, ApiError> {
+        let method = M::NAME;
+        let Some(index) = M::INDEX else {
+            return Err(ApiError::NoSocketRoute { method });
+        };
+        let message = Message::ApiRequestEvent(ApiRequestEvent {
+            api_index: i32::from(index),
+            api_name: method.to_owned(),
+            body: request.encode_to_vec().into(),
+        });
+        match self.exchange(message).await {
+            Ok(Answer::Raw { status: 0, payload }) => {
+                M::Response::decode(payload).map_err(|source| ApiError::Decode { method, source })
+            }
+            Ok(Answer::Raw { status, .. }) => Err(ApiError::Status {
+                method,
+                status,
+                route: Route::Socket,
+            }),
+            Ok(Answer::Envelope(envelope)) => {
+                let source = match envelope.message {
+                    Some(Message::Error(error)) => RequestError::Server {
+                        code: error.code,
+                        message: error.message,
+                    },
+                    _ => RequestError::UnexpectedAnswer,
+                };
+                Err(ApiError::Request { method, source })
+            }
+            Err(source) => Err(ApiError::Request { method, source }),
+        }
+    }
+
+    /// Calls an API method over HTTP. A 401 triggers one re-authentication and one retry.
+    pub async fn call_http<M: ApiMethod>(
+        &self,
+        request: M::Request,
+    ) -> Result<M::Response, ApiError> {
+        let method = M::NAME;
+        let body = request.encode_to_vec();
+        let mut reauthenticated = false;
+        loop {
+            let session = self.session();
+            let url = api_method_url(session.api_base(&self.shared.config), method);
+            let answer = self
+                .shared
+                .http
+                .post(
+                    &url,
+                    Auth::Bearer(&session.token),
+                    "application/proto",
+                    body.clone(),
+                )
+                .await;
+            return match answer {
+                Ok(payload) => M::Response::decode(payload)
+                    .map_err(|source| ApiError::Decode { method, source }),
+                Err(HttpFailure::Status(401)) if !reauthenticated => {
+                    reauthenticated = true;
+                    if let Err(e) = self.reauthenticate(&session.token).await {
+                        tracing::warn!(method, error = %e, "re-authentication after 401 failed");
+                        return Err(ApiError::Unauthorized { method });
+                    }
+                    continue;
+                }
+                Err(HttpFailure::Status(401)) => Err(ApiError::Unauthorized { method }),
+                Err(HttpFailure::Status(status)) => Err(ApiError::Status {
+                    method,
+                    status,
+                    route: Route::Http,
+                }),
+                Err(HttpFailure::Timeout) => Err(ApiError::Timeout { method }),
+                Err(HttpFailure::Transport(source)) => Err(ApiError::Http { method, source }),
+            };
+        }
+    }
+
+    /// Typed convenience calls, one per API method: `handle.api().list_clan_descs(req)`.
+    pub fn api(&self) -> Api<'_> {
+        Api { handle: self }
+    }
+
+    /// Stops the transport: closes the socket, fails waiting requests with
+    /// [`RequestError::Closed`], and ends the inbound stream after [`Lifecycle::Stopped`].
+    pub async fn shutdown(&self) {
+        self.shared.shutdown.cancel();
+        let supervisor = self.shared.lock_supervisor().take();
+        if let Some(supervisor) = supervisor {
+            let _ = supervisor.await;
+        }
+    }
+
+    /// Requests in flight on the current connection (for tests and diagnostics).
+    #[doc(hidden)]
+    pub fn pending_count(&self) -> usize {
+        match &*self.shared.link.borrow() {
+            LinkState::Up(link) => link.pending.len(),
+            _ => 0,
+        }
+    }
+
+    /// Answers dropped on the current connection because no request waited for their cid.
+    #[doc(hidden)]
+    pub fn unknown_answers(&self) -> u64 {
+        match &*self.shared.link.borrow() {
+            LinkState::Up(link) => link.pending.unknown_answers(),
+            _ => 0,
+        }
+    }
+
+    /// Re-authenticates now (refresh, else login), as the refresher would.
+    #[doc(hidden)]
+    pub async fn refresh_session(&self) -> Result<(), LoginError> {
+        let token = self.session().token;
+        self.reauthenticate(&token).await
+    }
+
+    async fn pace(&self) {
+        if let Some(limiter) = &self.shared.socket_limiter {
+            limiter.acquire().await;
+        }
+    }
+
+    async fn exchange(&self, message: Message) -> Result<Answer, RequestError> {
+        self.pace().await;
+        let link = self.link().await?;
+        let mut pending = link.pending.register()?;
+        let envelope = Envelope {
+            cid: i32::from(pending.cid()),
+            message: Some(message),
+        };
+        let frame = WsMessage::Binary(envelope.encode_to_vec().into());
+        let exchange = async {
+            link.send_frame(frame).await?;
+            pending.answer().await
+        };
+        tokio::time::timeout(self.shared.config.request_timeout, exchange)
+            .await
+            .unwrap_or(Err(RequestError::Timeout))
+    }
+
+    /// The current link, waiting (bounded in time and in number of waiters) while reconnecting.
+    async fn link(&self) -> Result<Link, RequestError> {
+        if let Some(found) = usable_link(&self.shared.link.borrow()) {
+            return found;
+        }
+        let _permit = self
+            .shared
+            .waiting
+            .try_acquire()
+            .map_err(|_| RequestError::QueueFull)?;
+        let mut states = self.shared.link.subscribe();
+        let wait = async {
+            loop {
+                if let Some(found) = usable_link(&states.borrow_and_update()) {
+                    return found;
+                }
+                if states.changed().await.is_err() {
+                    return Err(RequestError::Closed);
+                }
+            }
+        };
+        tokio::time::timeout(self.shared.config.reconnect_wait, wait)
+            .await
+            .unwrap_or(Err(RequestError::NotConnected))
+    }
+
+    /// Refreshes the session (or logs in again if that fails), unless someone already
+    /// replaced the `stale` token meanwhile.
+    async fn reauthenticate(&self, stale: &Secret) -> Result<(), LoginError> {
+        let _guard = self.shared.auth_lock.lock().await;
+        let current = self.session();
+        if current.token != *stale {
+            return Ok(());
+        }
+        let shared = &self.shared;
+        let fresh = match session::refresh_with(
+            &shared.http,
+            &shared.config,
+            &shared.creds,
+            &current,
+        )
+        .await
+        {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                tracing::info!(error = %e, "session refresh failed; logging in again");
+                session::login_with(&shared.http, &shared.config, &shared.creds).await?
+            }
+        };
+        tracing::debug!("session refreshed");
+        shared.session.send_replace(fresh);
+        Ok(())
+    }
+
+    async fn open_connection(
+        &self,
+        events_open: bool,
+        inbound: mpsc::Sender<Inbound>,
+    ) -> Result<Connection, OpenError> {
+        let shared = &self.shared;
+        let session = self.session();
+        let url = websocket_url(
+            &session.ws_url,
+            session.api_base(&shared.config),
+            session.token.expose(),
+        )
+        .map_err(|e| OpenError::Other(e.to_string()))?;
+        let config = &shared.config;
+        let settings = ConnectionSettings {
+            generation: shared.generation.fetch_add(1, Ordering::Relaxed) + 1,
+            max_frame_size: config.max_frame_size,
+            max_answer_size: config.max_answer_size,
+            inbound_capacity: config.inbound_capacity,
+            write_queue_capacity: config.write_queue_capacity,
+            heartbeat_interval: config.heartbeat_interval,
+            heartbeat_timeout: config.heartbeat_timeout,
+            connect_timeout: config.connect_timeout,
+            events_open,
+        };
+        let sessions = shared.session.clone();
+        let on_session: SessionSink = Arc::new(move |fresh| {
+            tracing::debug!("adopting a pushed session");
+            sessions.send_modify(|current| *current = current.updated_with(fresh));
+        });
+        connection::open(
+            &url,
+            Arc::clone(&shared.tls),
+            settings,
+            inbound,
+            on_session,
+            &shared.shutdown,
+        )
+        .await
+    }
+}
+
+fn usable_link(state: &LinkState) -> Option<Result<Link, RequestError>> {
+    match state {
+        LinkState::Up(link) if !link.is_closed() => Some(Ok(link.clone())),
+        LinkState::Up(_) | LinkState::Connecting => None,
+        LinkState::Stopped(None) => Some(Err(RequestError::Closed)),
+        LinkState::Stopped(Some(error)) => Some(Err(RequestError::Stopped(error.to_string()))),
+    }
+}
+
+/// Typed convenience calls, one method per API method (generated from the method table).
+#[derive(Debug, Clone, Copy)]
+pub struct Api<'a> {
+    handle: &'a TransportHandle,
+}
+
+macro_rules! api_calls {
+    ($(($fn_name:ident, $marker:ident, $request:ty, $response:ty)),* $(,)?) => {
+        impl Api<'_> {
+            $(
+                #[doc = concat!("Calls `", stringify!($marker), "` (socket route when it has an index, else HTTP).")]
+                pub async fn $fn_name(&self, request: $request) -> Result<$response, ApiError> {
+                    self.handle.call::<crate::api::methods::$marker>(request).await
+                }
+            )*
+        }
+    };
+}
+crate::for_each_api_method!(api_calls);
+
+enum Stop {
+    Shutdown,
+    Fatal(TransportError),
+}
+
+/// Sends a lifecycle item; `false` when shutting down or the consumer is gone.
+async fn emit(shared: &Shared, inbound: &mpsc::Sender<Inbound>, lifecycle: Lifecycle) -> bool {
+    tracing::info!(?lifecycle, "transport lifecycle");
+    tokio::select! {
+        _ = shared.shutdown.cancelled() => false,
+        sent = inbound.send(Inbound::Lifecycle(lifecycle)) => sent.is_ok(),
+    }
+}
+
+async fn supervise(
+    handle: TransportHandle,
+    mut conn: Connection,
+    inbound: mpsc::Sender<Inbound>,
+    hook: Option<Arc<dyn RejoinHook>>,
+) {
+    let shared = Arc::clone(&handle.shared);
+    let error = loop {
+        conn.link.closed.cancelled().await;
+        shared.link.send_replace(LinkState::Connecting);
+        let reason = conn.finished().await;
+        let down_since = Instant::now();
+        if shared.shutdown.is_cancelled() {
+            break None;
+        }
+        tracing::warn!(generation = conn.link.generation, %reason, "link dropped");
+        if !emit(&shared, &inbound, Lifecycle::Disconnected { reason }).await {
+            break None;
+        }
+        if !shared.config.reconnect.enabled {
+            break Some(TransportError::GaveUp { attempts: 0 });
+        }
+        conn = match reconnect(&handle, &inbound).await {
+            Ok(conn) => conn,
+            Err(Stop::Shutdown) => break None,
+            Err(Stop::Fatal(error)) => break Some(error),
+        };
+        shared.link.send_replace(LinkState::Up(conn.link.clone()));
+        if let Some(hook) = &hook {
+            match tokio::time::timeout(shared.config.rejoin_timeout, hook.rejoin(&handle)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "rejoin after reconnect failed"),
+                Err(_) => tracing::warn!("rejoin after reconnect timed out"),
+            }
+        }
+        let downtime = down_since.elapsed();
+        if !emit(&shared, &inbound, Lifecycle::Reconnected { downtime }).await {
+            break None;
+        }
+        conn.open_events();
+    };
+    let error = error.map(Arc::new);
+    if let Some(error) = &error {
+        tracing::error!(%error, "transport stopped");
+    }
+    shared.link.send_replace(LinkState::Stopped(error.clone()));
+    shared.shutdown.cancel();
+    conn.link.pending.close(RequestError::Closed);
+    let stopped = Inbound::Lifecycle(Lifecycle::Stopped { error });
+    // Best effort: the consumer may have stopped reading.
+    let _ = tokio::time::timeout(Duration::from_secs(1), inbound.send(stopped)).await;
+}
+
+async fn reconnect(
+    handle: &TransportHandle,
+    inbound: &mpsc::Sender<Inbound>,
+) -> Result<Connection, Stop> {
+    let shared = &handle.shared;
+    let policy = &shared.config.reconnect;
+    let mut attempt: u32 = 0;
+    loop {
+        attempt = attempt.saturating_add(1);
+        if policy.max_attempts.is_some_and(|max| attempt > max) {
+            return Err(Stop::Fatal(TransportError::GaveUp {
+                attempts: attempt - 1,
+            }));
+        }
+        let delay = policy.delay(attempt, &mut rand::rng());
+        if !emit(shared, inbound, Lifecycle::Reconnecting { attempt, delay }).await {
+            return Err(Stop::Shutdown);
+        }
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => return Err(Stop::Shutdown),
+            _ = tokio::time::sleep(delay) => {}
+        }
+        let session = handle.session();
+        if session.remaining().is_some_and(|left| left.is_zero()) {
+            match handle.reauthenticate(&session.token).await {
+                Err(e) if e.is_unauthorized() => return Err(Stop::Fatal(e.into())),
+                Err(e) => {
+                    tracing::warn!(attempt, error = %e, "re-authentication failed");
+                    continue;
+                }
+                Ok(()) => {}
+            }
+        }
+        match handle.open_connection(false, inbound.clone()).await {
+            Ok(conn) => return Ok(conn),
+            Err(OpenError::Unauthorized(status)) => {
+                tracing::warn!(
+                    attempt,
+                    status,
+                    "socket refused the token; re-authenticating"
+                );
+                match handle.reauthenticate(&session.token).await {
+                    Err(e) if e.is_unauthorized() => return Err(Stop::Fatal(e.into())),
+                    Err(e) => tracing::warn!(attempt, error = %e, "re-authentication failed"),
+                    Ok(()) => {}
+                }
+            }
+            Err(OpenError::Other(e)) => tracing::warn!(attempt, error = %e, "reconnect failed"),
+        }
+    }
+}
+
+/// Refreshes the session before its token expires, and again whenever a new one arrives.
+async fn keep_session_fresh(handle: TransportHandle) {
+    let shared = Arc::clone(&handle.shared);
+    let mut sessions = shared.session.subscribe();
+    loop {
+        let wait = refresh_delay(&sessions.borrow_and_update(), shared.config.refresh_margin);
+        let due = async {
+            match wait {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => return,
+            changed = sessions.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+            _ = due => {
+                let stale = handle.session().token;
+                if let Err(e) = handle.reauthenticate(&stale).await {
+                    tracing::warn!(error = %e, "scheduled session refresh failed; retrying in 30 s");
+                    tokio::select! {
+                        _ = shared.shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How long until the session should be refreshed: `margin` before expiry, but at most half
+/// of the remaining lifetime early. `None` when the token does not say when it expires.
+fn refresh_delay(session: &Session, margin: Duration) -> Option<Duration> {
+    let remaining = session.remaining()?;
+    Some(remaining - margin.min(remaining / 2))
+}
