@@ -1,11 +1,505 @@
-//! Envelope oneof → the event catalogue of `mezon-events` (filled in by the events work).
+//! Envelope oneof → the event catalogue of `mezon-events`: `EventKind` with its names, the
+//! `Event` enum with its conversions, and one typed `on_<event>` registration per kind.
+//!
+//! The Envelope oneof is the single source of truth; the only hand-kept data here is
+//! [`DOCUMENTED_CONSTANTS`] (the names the Python SDK documents where they differ from the
+//! upper-snake field name) and the SDK lifecycle kinds.
 
+use std::collections::BTreeSet;
+use std::fmt::Write;
 use std::path::Path;
 
-use prost_types::FileDescriptorSet;
+use prost_types::field_descriptor_proto::{Label, Type};
+use prost_types::{DescriptorProto, FileDescriptorSet};
 
-use super::GeneratedFile;
+use super::{GeneratedFile, HEADER, envelope_variants};
 
-pub fn generate(_root: &Path, _fds: &FileDescriptorSet) -> Result<Vec<GeneratedFile>, String> {
-    Ok(Vec::new())
+const KIND_OUT: &str = "crates/mezon-events/src/generated/kind.rs";
+const EVENT_OUT: &str = "crates/mezon-events/src/generated/event.rs";
+const HANDLERS_OUT: &str = "crates/mezon-events/src/generated/handlers.rs";
+
+/// Documented constant names (wire.md §4) that are not simply the upper-snake field name.
+const DOCUMENTED_CONSTANTS: &[(&str, &str)] = &[
+    ("message_reaction_event", "MESSAGE_REACTION"),
+    ("channel_created_event", "CHANNEL_CREATED"),
+    ("channel_updated_event", "CHANNEL_UPDATED"),
+    ("channel_deleted_event", "CHANNEL_DELETED"),
+    ("user_channel_added_event", "USER_CHANNEL_ADDED"),
+    ("user_channel_removed_event", "USER_CHANNEL_REMOVED"),
+    ("user_clan_removed_event", "USER_CLAN_REMOVED"),
+    ("add_clan_user_event", "ADD_CLAN_USER"),
+    ("give_coffee_event", "GIVE_COFFEE"),
+    ("token_sent_event", "TOKEN_SEND"),
+    ("notifications", "NOTIFICATION"),
+];
+
+/// SDK lifecycle kinds: (canonical name, Rust variant / payload struct, description).
+const LIFECYCLE: &[(&str, &str, &str)] = &[
+    ("connected", "Connected", "the socket is open"),
+    (
+        "disconnected",
+        "Disconnected",
+        "the socket closed or was lost",
+    ),
+    (
+        "reconnecting",
+        "Reconnecting",
+        "a reconnect attempt is scheduled",
+    ),
+    (
+        "reconnected",
+        "Reconnected",
+        "a reconnect succeeded and joins are redone",
+    ),
+    (
+        "ready",
+        "Ready",
+        "the connect sequence finished: clans joined, ready for work",
+    ),
+];
+
+/// Payloads whose `Debug` output would show secrets.
+const SECRET_PAYLOADS: &[&str] = &["refresh_session_event"];
+
+struct Kind {
+    field: String,
+    number: i32,
+    variant: String,
+    constant: String,
+    payload: String,
+    channel_id: Option<String>,
+    clan_id: Option<String>,
+}
+
+pub fn generate(_root: &Path, fds: &FileDescriptorSet) -> Result<Vec<GeneratedFile>, String> {
+    let mut kinds = Vec::new();
+    for (field, number, full_type) in envelope_variants(fds)? {
+        let message = find_message(fds, &full_type)
+            .ok_or_else(|| format!("Envelope.{field}: unknown type {full_type}"))?;
+        let constant = DOCUMENTED_CONSTANTS
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or_else(|| field.to_ascii_uppercase(), |(_, c)| (*c).to_owned());
+        kinds.push(Kind {
+            variant: upper_camel_case(&field),
+            constant,
+            payload: rust_type(&full_type),
+            channel_id: id_accessor(fds, message, &["channel_id", "voice_channel_id"]),
+            clan_id: id_accessor(fds, message, &["clan_id"]),
+            field,
+            number,
+        });
+    }
+    for (field, _) in DOCUMENTED_CONSTANTS {
+        if !kinds.iter().any(|k| k.field == *field) {
+            return Err(format!(
+                "documented constant for unknown Envelope field {field}"
+            ));
+        }
+    }
+    check_unique_names(&kinds)?;
+    Ok(vec![
+        GeneratedFile::rust(KIND_OUT, &render_kind(&kinds))?,
+        GeneratedFile::rust(EVENT_OUT, &render_event(&kinds))?,
+        GeneratedFile::rust(HANDLERS_OUT, &render_handlers(&kinds))?,
+    ])
+}
+
+fn check_unique_names(kinds: &[Kind]) -> Result<(), String> {
+    let mut seen = BTreeSet::new();
+    let names = kinds
+        .iter()
+        .flat_map(|k| [k.field.clone(), k.constant.clone()])
+        .chain(
+            LIFECYCLE
+                .iter()
+                .flat_map(|(n, _, _)| [(*n).to_owned(), n.to_ascii_uppercase()]),
+        );
+    for name in names {
+        if !seen.insert(name.clone()) {
+            return Err(format!("event name {name} is ambiguous"));
+        }
+    }
+    let mut methods = BTreeSet::new();
+    for name in kinds
+        .iter()
+        .map(|k| handler_name(&k.field))
+        .chain(LIFECYCLE.iter().map(|(n, _, _)| handler_name(n)))
+    {
+        if !methods.insert(name.clone()) {
+            return Err(format!("handler method {name} is generated twice"));
+        }
+    }
+    Ok(())
+}
+
+fn find_message<'a>(fds: &'a FileDescriptorSet, full_name: &str) -> Option<&'a DescriptorProto> {
+    fds.file.iter().find_map(|f| {
+        let name = full_name.strip_prefix(&format!("{}.", f.package()))?;
+        f.message_type.iter().find(|m| m.name() == name)
+    })
+}
+
+/// An expression (on `p`, the payload) yielding the id as `i64`: a direct `int64` field from
+/// `names`, or that field inside a singular message field.
+fn id_accessor(
+    fds: &FileDescriptorSet,
+    message: &DescriptorProto,
+    names: &[&str],
+) -> Option<String> {
+    let direct = |m: &DescriptorProto| {
+        names.iter().find_map(|name| {
+            m.field
+                .iter()
+                .find(|f| {
+                    f.name() == *name && f.r#type() == Type::Int64 && f.label() != Label::Repeated
+                })
+                .map(|f| f.name().to_owned())
+        })
+    };
+    if let Some(field) = direct(message) {
+        return Some(format!("Some(p.{field})"));
+    }
+    message.field.iter().find_map(|f| {
+        if f.r#type() != Type::Message || f.label() == Label::Repeated {
+            return None;
+        }
+        let inner = find_message(fds, f.type_name().trim_start_matches('.'))?;
+        let id = direct(inner)?;
+        Some(format!("p.{}.as_ref().map(|m| m.{id})", f.name()))
+    })
+}
+
+fn rust_type(full_name: &str) -> String {
+    let (package, message) = full_name.rsplit_once('.').unwrap_or(("", full_name));
+    let module = package.trim_start_matches("mezon.");
+    format!("crate::proto::{module}::{}", message_rust_name(message))
+}
+
+/// The Rust name prost gives a message: `AiAgentEnabledEvent` stays, `UpdateAIAgent` →
+/// `UpdateAiAgent`.
+fn message_rust_name(name: &str) -> String {
+    upper_camel_case(&snake_case(name))
+}
+
+/// `channel_message` → `ChannelMessage`.
+fn upper_camel_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
+}
+
+/// `RegistFCMDeviceToken` → `regist_fcm_device_token`.
+fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            let prev_lower = chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit();
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            if prev_lower || (chars[i - 1].is_ascii_uppercase() && next_lower) {
+                out.push('_');
+            }
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// `channel_created_event` → `on_channel_created`.
+fn handler_name(field: &str) -> String {
+    format!("on_{}", field.strip_suffix("_event").unwrap_or(field))
+}
+
+fn render_kind(kinds: &[Kind]) -> String {
+    let count = kinds.len() + LIFECYCLE.len();
+    let mut s = String::from(HEADER);
+    s.push_str("// Included by `src/kind.rs`.\n\n");
+    let _ = writeln!(
+        s,
+        "/// What an [`Event`](crate::Event) is: one kind per `Envelope` oneof field ({} in all, \
+         field numbers {}..={}), then the SDK lifecycle kinds.\n///\n\
+         /// Every oneof field has a kind, including request/answer-only ones such as `ping`: \
+         the catalogue mirrors the schema one-to-one rather than guessing what a server pushes.\n\
+         /// Parse with [`str::parse`] from the canonical name ([`EventKind::name`], the Envelope \
+         field name) or the documented constant ([`EventKind::constant_name`]).",
+        kinds.len(),
+        kinds.first().map_or(0, |k| k.number),
+        kinds.last().map_or(0, |k| k.number),
+    );
+    s.push_str(
+        "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\n#[non_exhaustive]\n#[repr(u8)]\npub enum EventKind {\n",
+    );
+    for (i, k) in kinds.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "/// `{}` (Envelope field {}), payload [`{}`].\n{} = {i},",
+            k.field, k.number, k.payload, k.variant
+        );
+    }
+    for (i, (name, variant, what)) in LIFECYCLE.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "/// Lifecycle `{name}`: {what}.\n{variant} = {},",
+            kinds.len() + i
+        );
+    }
+    s.push_str("}\n\n");
+
+    s.push_str("impl EventKind {\n");
+    let _ = writeln!(
+        s,
+        "/// How many kinds exist.\npub const COUNT: usize = {count};"
+    );
+    s.push_str("/// Every kind, in declaration order (`ALL[k.index()] == k`).\npub const ALL: [EventKind; Self::COUNT] = [\n");
+    for k in kinds {
+        let _ = writeln!(s, "EventKind::{},", k.variant);
+    }
+    for (_, variant, _) in LIFECYCLE {
+        let _ = writeln!(s, "EventKind::{variant},");
+    }
+    s.push_str("];\n\n");
+
+    s.push_str(
+        "/// The canonical name: the Envelope field name (`channel_message`), or the lifecycle name.\npub const fn name(self) -> &'static str {\nmatch self {\n",
+    );
+    for k in kinds {
+        let _ = writeln!(s, "EventKind::{} => {:?},", k.variant, k.field);
+    }
+    for (name, variant, _) in LIFECYCLE {
+        let _ = writeln!(s, "EventKind::{variant} => {name:?},");
+    }
+    s.push_str("}\n}\n\n");
+
+    s.push_str(
+        "/// The documented constant name (`CHANNEL_MESSAGE`, `TOKEN_SEND`, …); the upper-snake \
+         field name where the SDKs document none.\npub const fn constant_name(self) -> &'static str {\nmatch self {\n",
+    );
+    for k in kinds {
+        let _ = writeln!(s, "EventKind::{} => {:?},", k.variant, k.constant);
+    }
+    for (name, variant, _) in LIFECYCLE {
+        let _ = writeln!(
+            s,
+            "EventKind::{variant} => {:?},",
+            name.to_ascii_uppercase()
+        );
+    }
+    s.push_str("}\n}\n\n");
+
+    s.push_str(
+        "/// The Envelope oneof field number, `None` for lifecycle kinds.\npub const fn field_number(self) -> Option<u32> {\nmatch self {\n",
+    );
+    for k in kinds {
+        let _ = writeln!(s, "EventKind::{} => Some({}),", k.variant, k.number);
+    }
+    for (_, variant, _) in LIFECYCLE {
+        let _ = writeln!(s, "EventKind::{variant} => None,");
+    }
+    s.push_str("}\n}\n\n");
+
+    s.push_str(
+        "/// The kind of an Envelope oneof field number, `None` if the schema has no such field.\npub const fn from_field_number(number: u32) -> Option<Self> {\nmatch number {\n",
+    );
+    for k in kinds {
+        let _ = writeln!(s, "{} => Some(EventKind::{}),", k.number, k.variant);
+    }
+    s.push_str("_ => None,\n}\n}\n\n");
+
+    s.push_str(
+        "/// The kind named by a canonical name or a documented constant (case-sensitive).\npub fn from_name(name: &str) -> Option<Self> {\nmatch name {\n",
+    );
+    for k in kinds {
+        if k.field.to_ascii_uppercase() == k.constant {
+            let _ = writeln!(
+                s,
+                "{:?} | {:?} => Some(EventKind::{}),",
+                k.field, k.constant, k.variant
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "{:?} | {:?} | {:?} => Some(EventKind::{}),",
+                k.field,
+                k.constant,
+                k.field.to_ascii_uppercase(),
+                k.variant
+            );
+        }
+    }
+    for (name, variant, _) in LIFECYCLE {
+        let _ = writeln!(
+            s,
+            "{name:?} | {:?} => Some(EventKind::{variant}),",
+            name.to_ascii_uppercase()
+        );
+    }
+    s.push_str("_ => None,\n}\n}\n}\n");
+    s
+}
+
+fn render_event(kinds: &[Kind]) -> String {
+    let mut s = String::from(HEADER);
+    s.push_str("// Included by `src/event.rs`.\n\n");
+    s.push_str(
+        "/// A typed event: a pushed Envelope variant with its payload, an SDK lifecycle event, \
+         or [`Event::Unknown`].\n///\n/// Payloads sit behind an [`Arc`] so the enum stays two \
+         words and every handler of one event shares the same decoded payload.\n\
+         #[derive(Clone, PartialEq)]\n#[non_exhaustive]\npub enum Event {\n",
+    );
+    for k in kinds {
+        let _ = writeln!(
+            s,
+            "/// `{}` (Envelope field {}).\n{}(Arc<{}>),",
+            k.field, k.number, k.variant, k.payload
+        );
+    }
+    for (name, variant, what) in LIFECYCLE {
+        let _ = writeln!(
+            s,
+            "/// Lifecycle `{name}`: {what}.\n{variant}(Arc<crate::lifecycle::{variant}>),"
+        );
+    }
+    s.push_str(
+        "/// An Envelope variant this schema does not know (a newer server): its field number \
+         and the whole envelope as received, so nothing is lost.\nUnknown {\n\
+         /// The oneof field number the server used.\nfield_number: u32,\n\
+         /// The serialized envelope as received.\nraw: Bytes,\n},\n}\n\n",
+    );
+
+    s.push_str("impl Event {\n");
+    s.push_str(
+        "/// The typed event of a decoded Envelope oneof value.\npub fn from_message(message: envelope::Message) -> Self {\nmatch message {\n",
+    );
+    for k in kinds {
+        let _ = writeln!(
+            s,
+            "envelope::Message::{v}(p) => Event::{v}(Arc::new(p)),",
+            v = k.variant
+        );
+    }
+    s.push_str("}\n}\n\n");
+
+    s.push_str(
+        "/// Back to the Envelope oneof value; `None` for lifecycle and unknown events. Clones the \
+         payload only if another handle shares it.\npub fn into_message(self) -> Option<envelope::Message> {\nmatch self {\n",
+    );
+    for k in kinds {
+        let _ = writeln!(
+            s,
+            "Event::{v}(p) => Some(envelope::Message::{v}(Arc::unwrap_or_clone(p))),",
+            v = k.variant
+        );
+    }
+    s.push_str("_ => None,\n}\n}\n\n");
+
+    s.push_str("/// What this event is. Unknown events have no kind.\npub fn kind(&self) -> Option<EventKind> {\nmatch self {\n");
+    for k in kinds {
+        let _ = writeln!(s, "Event::{v}(_) => Some(EventKind::{v}),", v = k.variant);
+    }
+    for (_, variant, _) in LIFECYCLE {
+        let _ = writeln!(s, "Event::{variant}(_) => Some(EventKind::{variant}),");
+    }
+    s.push_str("Event::Unknown { .. } => None,\n}\n}\n\n");
+
+    for (what, pick) in [
+        (
+            "channel",
+            (|k| k.channel_id.clone()) as fn(&Kind) -> Option<String>,
+        ),
+        ("clan", |k| k.clan_id.clone()),
+    ] {
+        let _ = writeln!(
+            s,
+            "/// The {what} id the payload names (a non-zero `{what}_id`{extra}), if any.\npub fn {what}_id(&self) -> Option<i64> {{\nlet id = match self {{",
+            extra = if what == "channel" {
+                ", `voice_channel_id`, or the one of a nested message such as `channel_desc`"
+            } else {
+                ""
+            }
+        );
+        for k in kinds {
+            if let Some(expr) = pick(k) {
+                let _ = writeln!(s, "Event::{}(p) => {expr},", k.variant);
+            }
+        }
+        s.push_str("_ => None,\n};\nid.filter(|id| *id != 0)\n}\n\n");
+    }
+    s.push_str("}\n\n");
+
+    s.push_str(
+        "impl From<envelope::Message> for Event {\nfn from(message: envelope::Message) -> Self {\nSelf::from_message(message)\n}\n}\n\n",
+    );
+    for (_, variant, _) in LIFECYCLE {
+        let _ = writeln!(
+            s,
+            "impl From<crate::lifecycle::{variant}> for Event {{\nfn from(payload: crate::lifecycle::{variant}) -> Self {{\nEvent::{variant}(Arc::new(payload))\n}}\n}}\n"
+        );
+    }
+    s.push_str("impl fmt::Debug for Event {\nfn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\nmatch self {\n");
+    for k in kinds {
+        if SECRET_PAYLOADS.contains(&k.field.as_str()) {
+            let _ = writeln!(
+                s,
+                "Event::{v}(_) => f.write_str(\"{v}(<redacted>)\"),",
+                v = k.variant
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "Event::{v}(p) => f.debug_tuple(\"{v}\").field(p).finish(),",
+                v = k.variant
+            );
+        }
+    }
+    for (_, variant, _) in LIFECYCLE {
+        let _ = writeln!(
+            s,
+            "Event::{variant}(p) => f.debug_tuple(\"{variant}\").field(p).finish(),"
+        );
+    }
+    s.push_str(
+        "Event::Unknown { field_number, raw } => f.debug_struct(\"Unknown\").field(\"field_number\", field_number).field(\"raw_len\", &raw.len()).finish(),\n}\n}\n}\n",
+    );
+    s
+}
+
+fn render_handlers(kinds: &[Kind]) -> String {
+    let mut s = String::from(HEADER);
+    s.push_str("// Included by `src/dispatch/typed.rs`.\n\n");
+    s.push_str(
+        "/// Typed registration, one method per [`EventKind`]: the handler receives the payload as \
+         a [`Payload`] and the context.\nimpl<C: Clone + Send + Sync + 'static> EventDispatcher<C> {\n",
+    );
+    for k in kinds {
+        let _ = writeln!(
+            s,
+            "/// Runs `handler` for every `{field}` event (Envelope field {n}, [`EventKind::{v}`]) \
+             with its [`{ty}`] payload.\npub fn {method}<F, R, M>(&self, handler: F) -> Subscription\n\
+             where F: Fn(Payload<{ty}>, C) -> R + Send + Sync + 'static, R: HandlerReturn<M>, {{\n\
+             self.on_payload(EventKind::{v}, |event| match event {{ Event::{v}(p) => Some(Payload::from_arc(Arc::clone(p))), _ => None }}, handler)\n}}\n",
+            field = k.field,
+            n = k.number,
+            v = k.variant,
+            ty = k.payload,
+            method = handler_name(&k.field),
+        );
+    }
+    for (name, variant, what) in LIFECYCLE {
+        let _ = writeln!(
+            s,
+            "/// Runs `handler` for every lifecycle `{name}` event ({what}).\npub fn {method}<F, R, M>(&self, handler: F) -> Subscription\n\
+             where F: Fn(Payload<crate::lifecycle::{variant}>, C) -> R + Send + Sync + 'static, R: HandlerReturn<M>, {{\n\
+             self.on_payload(EventKind::{variant}, |event| match event {{ Event::{variant}(p) => Some(Payload::from_arc(Arc::clone(p))), _ => None }}, handler)\n}}\n",
+            method = handler_name(name),
+        );
+    }
+    s.push_str("}\n");
+    s
 }
