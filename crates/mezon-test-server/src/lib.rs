@@ -1,3 +1,50 @@
 //! A local Mezon server that speaks the wire protocol over loopback, for the SDK's own tests,
 //! the offline quickstart, and bot authors' tests.
+//!
+//! It serves the login (`POST /v2/apps/authenticate/token`), the API route
+//! (`POST /mezon.api.Mezon/<Method>`) and the socket (`GET /ws?token=…`) on 127.0.0.1, for a
+//! [`World`] of clans, channels, users and DMs set up in code. A [`TestServer`] is also the
+//! control handle: act as a human user, push any envelope, inspect what clients sent, and
+//! inject faults (dropped connections, unanswered pings, slow answers, bad frames, refused
+//! logins).
+//!
+//! ```no_run
+//! use mezon_test_server::{ServerConfig, TestServer, World};
+//!
+//! # async fn run() -> Result<(), mezon_test_server::StartError> {
+//! let server = TestServer::start(ServerConfig { world: World::demo(), ..Default::default() }).await?;
+//! println!("base url {}, bot {}", server.base_url(), server.bot_id());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Tokens are real three-part JWTs whose payload carries `exp`, `uid` and `vrs`; the
+//! signature part is an opaque constant that clients do not (and cannot) verify.
+//!
+//! Supported API methods: `ListClanDescs`, `ListChannelDescs`, `ListChannelDetail`,
+//! `CreateChannelDesc`, `ListClanUsers`, `ListChannelMessages`, `GetAccount`,
+//! `SessionRefresh`, `Add/List/DeleteQuickMenuAccess`, `UpdateChannelMessage`,
+//! `DeleteChannelMessage`; others answer 404 (HTTP) or status 12 (socket).
 #![deny(missing_docs)]
+
+mod api;
+mod compose;
+mod config;
+mod error;
+mod http;
+mod human;
+mod requests;
+mod server;
+mod shared;
+mod socket;
+mod state;
+mod token;
+pub mod world;
+
+pub use config::ServerConfig;
+pub use error::{ControlError, StartError, WaitError};
+pub use human::HumanUser;
+pub use requests::MUST_JOIN;
+pub use server::{RawFrame, Target, TestServer};
+pub use state::{ConnId, HttpCall, Received};
+pub use world::{World, channel_type, demo};

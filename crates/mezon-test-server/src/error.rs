@@ -1,0 +1,49 @@
+//! Errors of the control API.
+
+use std::time::Duration;
+
+/// The server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Binding the listening socket failed (port taken, …).
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind {
+        /// The requested port (0 = any).
+        port: u16,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// A `wait_for_*` call gave up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WaitError {
+    /// The condition did not hold within the timeout.
+    #[error("condition not met within {0:?}")]
+    Timeout(Duration),
+}
+
+/// A control call named something the world does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ControlError {
+    /// No such channel.
+    #[error("no channel {0}")]
+    UnknownChannel(i64),
+    /// No such clan.
+    #[error("no clan {0}")]
+    UnknownClan(i64),
+    /// No such human user.
+    #[error("no user {0}")]
+    UnknownUser(i64),
+    /// The channel belongs to another clan than the one given.
+    #[error("channel {channel} is not in clan {clan}")]
+    WrongClan {
+        /// The clan given.
+        clan: i64,
+        /// The channel given.
+        channel: i64,
+    },
+}

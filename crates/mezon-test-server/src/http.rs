@@ -1,0 +1,306 @@
+//! The HTTP side (`wire.md` §1–§3): login, the `/mezon.api.Mezon/<Method>` route, and the
+//! `/ws` upgrade.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http::header::{
+    AUTHORIZATION, CONNECTION, CONTENT_TYPE, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, UPGRADE,
+};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use mezon_proto::prost::Message as _;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+
+use crate::api::{self, ApiError, Caller};
+use crate::shared::Shared;
+use crate::socket;
+use crate::state::HttpCall;
+use crate::token::TokenKind;
+
+/// Login path.
+pub(crate) const LOGIN_PATH: &str = "/v2/apps/authenticate/token";
+/// Prefix of API paths; the method name follows.
+pub(crate) const API_PREFIX: &str = "/mezon.api.Mezon/";
+/// The socket path.
+pub(crate) const WS_PATH: &str = "/ws";
+
+const PROTO: &str = "application/proto";
+
+type Reply = Response<Full<Bytes>>;
+
+/// Routes one request. Never fails: problems become status codes.
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Reply, Infallible> {
+    let path = request.uri().path().to_owned();
+    let reply = match (request.method(), path.as_str()) {
+        (&Method::POST, LOGIN_PATH) => login(&shared, request).await,
+        (&Method::POST, p) if p.starts_with(API_PREFIX) => {
+            let method = p[API_PREFIX.len()..].to_owned();
+            api_call(&shared, request, method).await
+        }
+        (&Method::GET, WS_PATH) => upgrade(&shared, request),
+        _ => status(StatusCode::NOT_FOUND, "not found"),
+    };
+    Ok(reply)
+}
+
+fn status(code: StatusCode, text: &str) -> Reply {
+    let mut reply = Response::new(Full::new(Bytes::copy_from_slice(text.as_bytes())));
+    *reply.status_mut() = code;
+    reply
+}
+
+fn proto_reply(body: Bytes) -> Reply {
+    let mut reply = Response::new(Full::new(body));
+    reply
+        .headers_mut()
+        .insert(CONTENT_TYPE, http::HeaderValue::from_static(PROTO));
+    reply
+}
+
+async fn read_body(shared: &Shared, body: Incoming) -> Result<Bytes, Reply> {
+    let limit = shared.lock().config.max_body;
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(_) => Err(status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body too large or unreadable",
+        )),
+    }
+}
+
+/// The api key of a `Basic base64("<key>:")` header, if that is the scheme used.
+fn basic_key(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    Some(text.split(':').next().unwrap_or_default().to_owned())
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// `(appid, token)` from a `{"account":{"appid":..,"token":..}}` body; the appid may be a
+/// string or a number.
+fn json_credentials(body: &[u8]) -> Option<(String, String)> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let account = value.get("account")?;
+    let appid = match account.get("appid")? {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let token = account.get("token")?.as_str()?.to_owned();
+    Some((appid, token))
+}
+
+/// Accepts the Basic header, the JSON body, or both; every credential given must be right.
+/// The content type is not checked: official SDKs label this JSON body `application/proto`.
+async fn login(shared: &Shared, request: Request<Incoming>) -> Reply {
+    let (parts, body) = request.into_parts();
+    let body = match read_body(shared, body).await {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let basic = basic_key(&parts.headers);
+    let json = json_credentials(&body);
+    let mut state = shared.lock();
+    let api_key = state.config.api_key.clone();
+    let bot_id = state.config.bot_id.to_string();
+    let valid = (basic.is_some() || json.is_some())
+        && basic.as_ref().is_none_or(|key| *key == api_key)
+        && json
+            .as_ref()
+            .is_none_or(|(appid, token)| *token == api_key && *appid == bot_id);
+    let refused = valid && state.refuse_logins > 0;
+    if refused {
+        state.refuse_logins -= 1;
+    }
+    let authorized = valid && !refused;
+    state.log_http(HttpCall {
+        path: LOGIN_PATH.to_owned(),
+        method_name: None,
+        authorized,
+        body,
+    });
+    if !authorized {
+        tracing::debug!(refused, "login refused");
+        return status(StatusCode::UNAUTHORIZED, "bad credentials");
+    }
+    let session = state.new_session();
+    proto_reply(Bytes::from(session.encode_to_vec()))
+}
+
+/// `Bearer <access token>`; `SessionRefresh` uses `Basic <api key>` instead (bearer also
+/// accepted, since its refresh token in the body is what is checked).
+async fn api_call(shared: &Shared, request: Request<Incoming>, method: String) -> Reply {
+    let (parts, body) = request.into_parts();
+    let body = match read_body(shared, body).await {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let mut state = shared.lock();
+    let bearer_user =
+        bearer_token(&parts.headers).and_then(|t| state.tokens.check(t, TokenKind::Access));
+    let user_id = match bearer_user {
+        Some(user) => Some(user),
+        None if method == "SessionRefresh" => basic_key(&parts.headers)
+            .filter(|key| *key == state.config.api_key)
+            .map(|_| state.config.bot_id),
+        None => None,
+    };
+    state.log_http(HttpCall {
+        path: format!("{API_PREFIX}{method}"),
+        method_name: Some(method.clone()),
+        authorized: user_id.is_some(),
+        body: body.clone(),
+    });
+    let Some(user_id) = user_id else {
+        return status(StatusCode::UNAUTHORIZED, "missing or invalid token");
+    };
+    let caller = Caller {
+        user_id,
+        conn: None,
+    };
+    match api::call(&mut state, caller, &method, &body) {
+        Ok(response) => proto_reply(response),
+        Err(error @ ApiError::UnknownMethod(_)) => status(error.http_status(), &error.to_string()),
+        Err(error) => {
+            tracing::debug!(%method, %error, "API call failed");
+            status(error.http_status(), &error.to_string())
+        }
+    }
+}
+
+/// The `token` query parameter, percent-decoded.
+fn query_token(query: &str) -> Option<String> {
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))
+        .map(percent_decode)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let value = hex(h).unwrap_or_default() * 16 + hex(l).unwrap_or_default();
+                out.push(u8::try_from(value).unwrap_or_default());
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Checks the token (401 when bad, before any upgrade), answers 101, and serves the socket
+/// once hyper hands the connection over.
+fn upgrade(shared: &Arc<Shared>, request: Request<Incoming>) -> Reply {
+    let token = request.uri().query().and_then(query_token);
+    let user_id = {
+        let mut state = shared.lock();
+        let user_id = token
+            .as_deref()
+            .and_then(|t| state.tokens.check(t, TokenKind::Access));
+        state.log_http(HttpCall {
+            path: WS_PATH.to_owned(),
+            method_name: None,
+            authorized: user_id.is_some(),
+            body: Bytes::new(),
+        });
+        user_id
+    };
+    let Some(user_id) = user_id else {
+        return status(StatusCode::UNAUTHORIZED, "missing or invalid token");
+    };
+    let is_websocket = request
+        .headers()
+        .get(UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let Some(key) = request
+        .headers()
+        .get(SEC_WEBSOCKET_KEY)
+        .filter(|_| is_websocket)
+    else {
+        return status(StatusCode::BAD_REQUEST, "expected a WebSocket upgrade");
+    };
+    let accept = derive_accept_key(key.as_bytes());
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        match hyper::upgrade::on(request).await {
+            Ok(upgraded) => {
+                let ws =
+                    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None)
+                        .await;
+                socket::serve(shared, ws, user_id).await;
+            }
+            Err(error) => tracing::warn!(%error, "WebSocket upgrade failed"),
+        }
+    });
+    let mut reply = status(StatusCode::SWITCHING_PROTOCOLS, "");
+    let headers = reply.headers_mut();
+    headers.insert(UPGRADE, http::HeaderValue::from_static("websocket"));
+    headers.insert(CONNECTION, http::HeaderValue::from_static("Upgrade"));
+    if let Ok(value) = http::HeaderValue::from_str(&accept) {
+        headers.insert(SEC_WEBSOCKET_ACCEPT, value);
+    }
+    reply
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_tokens_from_queries() {
+        assert_eq!(
+            query_token("lang=en&status=true&token=a.b%2Dc.d%3D&format=protobuf").as_deref(),
+            Some("a.b-c.d=")
+        );
+        assert_eq!(query_token("lang=en"), None);
+    }
+
+    #[test]
+    fn reads_login_credentials() {
+        let body = br#"{"account":{"appid":"12","token":"k"}}"#;
+        assert_eq!(json_credentials(body), Some(("12".into(), "k".into())));
+        let numeric = br#"{"account":{"appid":12,"token":"k"}}"#;
+        assert_eq!(json_credentials(numeric), Some(("12".into(), "k".into())));
+        assert_eq!(json_credentials(b"not json"), None);
+
+        let mut headers = HeaderMap::new();
+        let value = format!("Basic {}", STANDARD.encode("key:"));
+        headers.insert(AUTHORIZATION, value.parse().unwrap());
+        assert_eq!(basic_key(&headers).as_deref(), Some("key"));
+    }
+}

@@ -1,0 +1,90 @@
+//! Acting as a human user of the world, so events reach bots with realistic content.
+
+use mezon_proto::api;
+use mezon_proto::realtime::{ChannelMessageSend, MessageButtonClicked, envelope::Message as M};
+
+use crate::compose::new_message;
+use crate::error::ControlError;
+use crate::server::TestServer;
+
+/// A human user of the world; get one from [`TestServer::user`].
+#[derive(Debug, Clone, Copy)]
+pub struct HumanUser<'a> {
+    server: &'a TestServer,
+    user_id: i64,
+}
+
+impl<'a> HumanUser<'a> {
+    pub(crate) fn new(server: &'a TestServer, user_id: i64) -> Self {
+        Self { server, user_id }
+    }
+
+    /// The user's id.
+    pub fn id(&self) -> i64 {
+        self.user_id
+    }
+
+    /// Sends a plain-text message (content `{"t": text}`) into a channel or DM; every connection
+    /// that receives the channel's pushes gets the `channel_message`. Returns the message id.
+    pub fn send_message(&self, channel_id: i64, text: &str) -> Result<i64, ControlError> {
+        let content = serde_json::json!({ "t": text }).to_string();
+        self.send(ChannelMessageSend {
+            channel_id,
+            content,
+            ..Default::default()
+        })
+        .map(|m| m.message_id)
+    }
+
+    /// Sends any message (content JSON, mentions, references, …); returns it as stored.
+    pub fn send(&self, mut send: ChannelMessageSend) -> Result<api::ChannelMessage, ControlError> {
+        let mut state = self.server.shared().lock();
+        if state.world.find_user(self.user_id).is_none() {
+            return Err(ControlError::UnknownUser(self.user_id));
+        }
+        let channel = state
+            .world
+            .find_channel(send.channel_id)
+            .cloned()
+            .ok_or(ControlError::UnknownChannel(send.channel_id))?;
+        send.clan_id = channel.clan_id;
+        let message = new_message(&mut state, &channel, self.user_id, &send);
+        state.store_message(message.clone());
+        state.fan_out(&channel, &message, None);
+        Ok(message)
+    }
+
+    /// Clicks a button of a message: pushes `message_button_clicked` to the channel's
+    /// connections. `extra` is the JSON `extra_data` (form values).
+    pub fn click_button(
+        &self,
+        message_id: i64,
+        channel_id: i64,
+        button_id: &str,
+        extra: &str,
+    ) -> Result<(), ControlError> {
+        let mut state = self.server.shared().lock();
+        if state.world.find_user(self.user_id).is_none() {
+            return Err(ControlError::UnknownUser(self.user_id));
+        }
+        let channel = state
+            .world
+            .find_channel(channel_id)
+            .cloned()
+            .ok_or(ControlError::UnknownChannel(channel_id))?;
+        let sender_id = state
+            .find_message(channel_id, message_id)
+            .map_or(state.config.bot_id, |m| m.sender_id);
+        let click = M::MessageButtonClicked(MessageButtonClicked {
+            message_id,
+            channel_id,
+            button_id: button_id.to_owned(),
+            sender_id,
+            user_id: self.user_id,
+            extra_data: extra.to_owned(),
+        });
+        let targets = state.audience(&channel);
+        state.push_to_all(&targets, &click);
+        Ok(())
+    }
+}

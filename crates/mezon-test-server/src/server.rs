@@ -1,0 +1,443 @@
+//! [`TestServer`]: starting, stopping, and the control handle tests drive it with.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use mezon_proto::api;
+use mezon_proto::realtime::{self, Envelope, envelope::Message as M};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::config::ServerConfig;
+use crate::error::{ControlError, StartError, WaitError};
+use crate::human::HumanUser;
+use crate::shared::Shared;
+use crate::state::{ConnId, HttpCall, Received, State};
+
+/// Which connections a control call addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Every open connection.
+    All,
+    /// One connection.
+    Conn(ConnId),
+}
+
+impl From<ConnId> for Target {
+    fn from(conn: ConnId) -> Self {
+        Self::Conn(conn)
+    }
+}
+
+/// A frame sent as is, for fault injection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawFrame {
+    /// A binary frame with these bytes.
+    Binary(Bytes),
+    /// A text frame (the protocol does not use them; clients must ignore them).
+    Text(String),
+}
+
+impl RawFrame {
+    /// Bytes that are no valid envelope (a truncated length-delimited field).
+    pub fn garbage() -> Self {
+        Self::Binary(Bytes::from_static(&[0x12, 0x7F, 0x01, 0x02]))
+    }
+
+    /// A binary frame of `len` bytes, for size limits.
+    pub fn oversize(len: usize) -> Self {
+        Self::Binary(Bytes::from(vec![0x0A; len]))
+    }
+
+    /// A pushed envelope whose only field is a oneof variant unknown to the schema (#200).
+    pub fn unknown_variant() -> Self {
+        // Field 200, wire type 2 (tag 1602 as a varint), then a zero length.
+        Self::Binary(Bytes::from_static(&[0xC2, 0x0C, 0x00]))
+    }
+
+    fn into_message(self) -> Message {
+        match self {
+            Self::Binary(bytes) => Message::Binary(bytes),
+            Self::Text(text) => Message::text(text),
+        }
+    }
+}
+
+impl From<Vec<u8>> for RawFrame {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::Binary(Bytes::from(bytes))
+    }
+}
+
+impl From<Bytes> for RawFrame {
+    fn from(bytes: Bytes) -> Self {
+        Self::Binary(bytes)
+    }
+}
+
+impl From<&str> for RawFrame {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+/// A local Mezon server on 127.0.0.1, with a control handle for tests.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use mezon_test_server::{ServerConfig, TestServer, demo};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = TestServer::start(ServerConfig::default()).await?;
+/// println!("log in at {}/v2/apps/authenticate/token", server.base_url());
+/// // … start a bot against server.base_url() …
+/// server.wait_for_connections(1, Duration::from_secs(5)).await?;
+/// server.user(demo::ALICE_ID).send_message(demo::TEXT_CHANNEL_ID, "hello bot")?;
+/// server.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+pub struct TestServer {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    base_url: String,
+    accept_loop: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestServer {
+    /// Binds 127.0.0.1 (`config.port`, or any free port) and starts serving.
+    pub async fn start(config: ServerConfig) -> Result<Self, StartError> {
+        let port = config.port.unwrap_or(0);
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+            .await
+            .map_err(|source| StartError::Bind { port, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { port, source })?;
+        let base_url = format!("http://{addr}");
+        let ws_url = if config.ws_url_with_scheme {
+            format!("ws://{addr}")
+        } else {
+            addr.to_string()
+        };
+        let mut state = State::new(config);
+        state.base_url = base_url.clone();
+        state.ws_url = ws_url;
+        let shared = Arc::new(Shared::new(state));
+        let accept_loop = tokio::spawn(accept_loop(Arc::clone(&shared), listener));
+        tracing::info!(%addr, "local Mezon server listening");
+        Ok(Self {
+            shared,
+            addr,
+            base_url,
+            accept_loop: Some(accept_loop),
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// `http://127.0.0.1:PORT`: the login base and the sessions' `api_url`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The socket URL without a token: `ws://127.0.0.1:PORT/ws`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// The bot's user id.
+    pub fn bot_id(&self) -> i64 {
+        self.shared.lock().config.bot_id
+    }
+
+    /// The bot's api key (what a bot logs in with).
+    pub fn api_key(&self) -> String {
+        self.shared.lock().config.api_key.clone()
+    }
+
+    /// A fresh bot session, as a login would return it (for tests that skip the login).
+    pub fn new_session(&self) -> api::Session {
+        self.shared.lock().new_session()
+    }
+
+    // ---- pushes ----
+
+    /// Pushes an envelope (cid 0) to every open connection.
+    pub fn push(&self, message: M) {
+        let mut state = self.shared.lock();
+        let all = state.conn_ids();
+        state.push_to_all(&all, &message);
+    }
+
+    /// Pushes an envelope (cid 0) to one connection.
+    pub fn push_to(&self, conn: ConnId, message: M) {
+        self.shared.lock().send_envelope(conn, 0, message);
+    }
+
+    /// Sends a frame exactly as given (garbage, text, oversize, unknown variant, a crafted
+    /// raw answer, …).
+    pub fn send_raw_frame(&self, target: impl Into<Target>, frame: impl Into<RawFrame>) {
+        let frame = frame.into().into_message();
+        let mut state = self.shared.lock();
+        let targets = match target.into() {
+            Target::All => state.conn_ids(),
+            Target::Conn(conn) => vec![conn],
+        };
+        for conn in targets {
+            state.send_frame(conn, frame.clone());
+        }
+    }
+
+    /// Pushes `refresh_session_event` with a fresh session to every connection; returns it.
+    pub fn push_session_refresh(&self) -> api::Session {
+        let mut state = self.shared.lock();
+        let session = state.new_session();
+        let all = state.conn_ids();
+        state.push_to_all(&all, &M::RefreshSessionEvent(session.clone()));
+        session
+    }
+
+    /// Adds the bot to a channel and pushes `user_channel_added_event` (listing the bot) to
+    /// the bot's connections, which should then `channel_join` it.
+    pub fn add_bot_to_channel(&self, clan_id: i64, channel_id: i64) -> Result<(), ControlError> {
+        let mut state = self.shared.lock();
+        let channel = state
+            .world
+            .find_channel(channel_id)
+            .cloned()
+            .ok_or(ControlError::UnknownChannel(channel_id))?;
+        if channel.clan_id != clan_id {
+            return Err(ControlError::WrongClan {
+                clan: clan_id,
+                channel: channel_id,
+            });
+        }
+        state.bot_channels.insert(channel_id);
+        let bot_id = state.config.bot_id;
+        let event = M::UserChannelAddedEvent(realtime::UserChannelAdded {
+            channel_desc: Some(crate::api::channel_desc(&state, &channel)),
+            users: vec![realtime::UserProfileRedis {
+                user_id: bot_id,
+                username: state.config.bot_username.clone(),
+                display_name: state.config.bot_username.clone(),
+                is_bot: true,
+                ..Default::default()
+            }],
+            status: String::new(),
+            clan_id,
+            caller: None,
+            create_time_seconds: crate::state::unix_now(),
+            active: 1,
+        });
+        let targets = state.conns_of(bot_id);
+        state.push_to_all(&targets, &event);
+        Ok(())
+    }
+
+    /// Acts as a human user of the world.
+    pub fn user(&self, user_id: i64) -> HumanUser<'_> {
+        HumanUser::new(self, user_id)
+    }
+
+    // ---- inspection ----
+
+    /// Open connections, oldest first.
+    pub fn connections(&self) -> Vec<ConnId> {
+        self.shared.lock().conn_ids()
+    }
+
+    /// Waits until at least `n` connections are open; returns them.
+    pub async fn wait_for_connections(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<ConnId>, WaitError> {
+        self.wait_until(timeout, |state| {
+            let ids = state.conn_ids();
+            (ids.len() >= n).then_some(ids)
+        })
+        .await
+    }
+
+    /// Clans a connection joined.
+    pub fn joined_clans(&self, conn: ConnId) -> Vec<i64> {
+        let state = self.shared.lock();
+        let mut clans: Vec<i64> = state
+            .conns
+            .get(&conn)
+            .map(|c| c.clans.iter().copied().collect())
+            .unwrap_or_default();
+        clans.sort_unstable();
+        clans
+    }
+
+    /// Channels a connection joined.
+    pub fn joined_channels(&self, conn: ConnId) -> Vec<i64> {
+        let state = self.shared.lock();
+        let mut channels: Vec<i64> = state
+            .conns
+            .get(&conn)
+            .map(|c| c.channels.iter().copied().collect())
+            .unwrap_or_default();
+        channels.sort_unstable();
+        channels
+    }
+
+    /// Every envelope clients sent, oldest first (up to `log_capacity`).
+    pub fn received(&self) -> Vec<Received> {
+        self.shared.lock().received.iter().cloned().collect()
+    }
+
+    /// Waits until some client has sent an envelope matching `predicate` (already received
+    /// ones count); returns the first match.
+    pub async fn wait_for_received(
+        &self,
+        mut predicate: impl FnMut(&Envelope) -> bool,
+        timeout: Duration,
+    ) -> Result<Envelope, WaitError> {
+        self.wait_until(timeout, |state| {
+            state
+                .received
+                .iter()
+                .find(|r| predicate(&r.envelope))
+                .map(|r| r.envelope.clone())
+        })
+        .await
+    }
+
+    /// Every HTTP request handled (login, API calls, upgrades), oldest first.
+    pub fn http_log(&self) -> Vec<HttpCall> {
+        self.shared.lock().http_log.iter().cloned().collect()
+    }
+
+    /// The messages stored for a channel, oldest first, edits and deletions applied.
+    pub fn messages(&self, channel_id: i64) -> Vec<api::ChannelMessage> {
+        self.shared.lock().messages(channel_id).to_vec()
+    }
+
+    // ---- fault injection ----
+
+    /// Closes every socket at once, without a close frame.
+    pub fn drop_connections(&self) {
+        self.shared.lock().drop_all_conns();
+        self.shared.notify();
+    }
+
+    /// Whether `ping` envelopes and binary pings get answers (WebSocket-level pings always do).
+    pub fn set_answer_pings(&self, answer: bool) {
+        self.shared.lock().answer_pings = answer;
+    }
+
+    /// Delays every answer to a client request by `delay` (pushes are not delayed).
+    pub fn set_answer_delay(&self, delay: Duration) {
+        self.shared.lock().answer_delay = delay;
+    }
+
+    /// Whether a connection's own `channel_message` is also delivered back to it.
+    pub fn set_echo_to_sender(&self, echo: bool) {
+        self.shared.lock().echo_to_sender = echo;
+    }
+
+    /// Answers the next `n` logins with 401, even with good credentials.
+    pub fn refuse_logins(&self, n: u32) {
+        self.shared.lock().refuse_logins = n;
+    }
+
+    /// Invalidates every access token handed out so far (API calls and upgrades get 401 until
+    /// the client refreshes or logs in again); refresh tokens stay valid.
+    pub fn revoke_tokens(&self) {
+        self.shared.lock().tokens.revoke_access();
+    }
+
+    /// Stops accepting, closes every connection, and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        self.shared.shutdown.cancel();
+        if let Some(task) = self.accept_loop.take() {
+            let _ = task.await;
+        }
+    }
+
+    async fn wait_until<T>(
+        &self,
+        timeout: Duration,
+        mut check: impl FnMut(&State) -> Option<T>,
+    ) -> Result<T, WaitError> {
+        let mut changes = self.shared.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(found) = check(&self.shared.lock()) {
+                return Ok(found);
+            }
+            match tokio::time::timeout_at(deadline, changes.changed()).await {
+                Ok(Ok(())) => {}
+                // The sender lives in `shared`, which `self` keeps alive.
+                Ok(Err(_)) | Err(_) => return Err(WaitError::Timeout(timeout)),
+            }
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shared.shutdown.cancel();
+    }
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        let accepted = tokio::select! {
+            () = shared.shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let tcp = match accepted {
+            Ok((tcp, _)) => tcp,
+            Err(error) => {
+                // Typically out of file descriptors: back off briefly instead of spinning.
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = {
+                let shared = Arc::clone(&shared);
+                service_fn(move |request| crate::http::handle(Arc::clone(&shared), request))
+            };
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tcp), service)
+                .with_upgrades();
+            tokio::select! {
+                result = connection => {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, "HTTP connection ended with an error");
+                    }
+                }
+                () = shared.shutdown.cancelled() => {}
+            }
+        });
+    }
+    shared.lock().drop_all_conns();
+}

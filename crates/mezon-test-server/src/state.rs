@@ -1,0 +1,365 @@
+//! Everything the server knows, behind one mutex: the world, stored messages, open
+//! connections with their joins, tokens, logs and fault-injection switches.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use mezon_proto::api;
+use mezon_proto::prost::Message as _;
+use mezon_proto::realtime::{Envelope, envelope};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServerConfig;
+use crate::token::{TokenKind, Tokens};
+use crate::world::{Channel, World};
+
+/// Identifies one WebSocket connection for the server's lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u64);
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "conn#{}", self.0)
+    }
+}
+
+/// One envelope a client sent over its socket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// The connection it came in on.
+    pub conn: ConnId,
+    /// The decoded envelope.
+    pub envelope: Envelope,
+}
+
+/// One HTTP request the server handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCall {
+    /// The request path.
+    pub path: String,
+    /// The API method for `/mezon.api.Mezon/<Method>` paths, `None` otherwise.
+    pub method_name: Option<String>,
+    /// Whether the request carried valid credentials.
+    pub authorized: bool,
+    /// The request body.
+    pub body: Bytes,
+}
+
+/// One open WebSocket connection.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    pub(crate) user_id: i64,
+    outbound: mpsc::Sender<Message>,
+    kill: CancellationToken,
+    pub(crate) clans: HashSet<i64>,
+    pub(crate) channels: HashSet<i64>,
+}
+
+/// The server's state; every field is read and written under one lock.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) config: ServerConfig,
+    pub(crate) world: World,
+    /// Private channels the bot has been added to.
+    pub(crate) bot_channels: HashSet<i64>,
+    messages: HashMap<i64, Vec<api::ChannelMessage>>,
+    next_id: i64,
+    pub(crate) conns: BTreeMap<ConnId, Conn>,
+    next_conn: u64,
+    pub(crate) received: VecDeque<Received>,
+    pub(crate) http_log: VecDeque<HttpCall>,
+    pub(crate) tokens: Tokens,
+    pub(crate) quick_menus: Vec<api::QuickMenuAccess>,
+    pub(crate) answer_pings: bool,
+    pub(crate) answer_delay: Duration,
+    pub(crate) refuse_logins: u32,
+    pub(crate) echo_to_sender: bool,
+    /// `http://127.0.0.1:PORT`, the session's `api_url`.
+    pub(crate) base_url: String,
+    /// The session's `ws_url`.
+    pub(crate) ws_url: String,
+}
+
+/// The first id handed out, above 2^53 like the platform's snowflake ids.
+const FIRST_ID: i64 = 1_850_000_000_000_000_000;
+
+impl State {
+    pub(crate) fn new(config: ServerConfig) -> Self {
+        Self {
+            world: config.world.clone(),
+            echo_to_sender: config.echo_to_sender,
+            config,
+            bot_channels: HashSet::new(),
+            messages: HashMap::new(),
+            next_id: FIRST_ID,
+            conns: BTreeMap::new(),
+            next_conn: 1,
+            received: VecDeque::new(),
+            http_log: VecDeque::new(),
+            tokens: Tokens::default(),
+            quick_menus: Vec::new(),
+            answer_pings: true,
+            answer_delay: Duration::ZERO,
+            refuse_logins: 0,
+            base_url: String::new(),
+            ws_url: String::new(),
+        }
+    }
+
+    /// A fresh id for a message, channel or other object; strictly increasing.
+    pub(crate) fn next_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    // ---- connections ----
+
+    pub(crate) fn add_conn(
+        &mut self,
+        user_id: i64,
+        outbound: mpsc::Sender<Message>,
+        kill: CancellationToken,
+    ) -> ConnId {
+        let id = ConnId(self.next_conn);
+        self.next_conn += 1;
+        self.conns.insert(
+            id,
+            Conn {
+                user_id,
+                outbound,
+                kill,
+                clans: HashSet::new(),
+                channels: HashSet::new(),
+            },
+        );
+        id
+    }
+
+    pub(crate) fn remove_conn(&mut self, id: ConnId) {
+        if let Some(conn) = self.conns.remove(&id) {
+            conn.kill.cancel();
+        }
+    }
+
+    /// Closes every socket without a close frame.
+    pub(crate) fn drop_all_conns(&mut self) {
+        for (_, conn) in std::mem::take(&mut self.conns) {
+            conn.kill.cancel();
+        }
+    }
+
+    /// Queues a frame for one connection. A connection whose queue is full is not reading:
+    /// it is dropped rather than buffered without bound.
+    pub(crate) fn send_frame(&mut self, id: ConnId, frame: Message) {
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        match conn.outbound.try_send(frame) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(conn = %id, "outbound queue full, dropping the connection");
+                self.remove_conn(id);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => self.remove_conn(id),
+        }
+    }
+
+    pub(crate) fn send_envelope(&mut self, id: ConnId, cid: i32, message: envelope::Message) {
+        let frame = Envelope {
+            cid,
+            message: Some(message),
+        }
+        .encode_to_vec();
+        self.send_frame(id, Message::Binary(Bytes::from(frame)));
+    }
+
+    /// Pushes (cid 0) to each listed connection.
+    pub(crate) fn push_to_all(&mut self, ids: &[ConnId], message: &envelope::Message) {
+        for &id in ids {
+            self.send_envelope(id, 0, message.clone());
+        }
+    }
+
+    pub(crate) fn conn_ids(&self) -> Vec<ConnId> {
+        self.conns.keys().copied().collect()
+    }
+
+    /// Connections of the given user.
+    pub(crate) fn conns_of(&self, user_id: i64) -> Vec<ConnId> {
+        self.conns
+            .iter()
+            .filter(|(_, c)| c.user_id == user_id)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Whether `id` may send into `channel` without a further join.
+    pub(crate) fn may_send(&self, id: ConnId, channel: &Channel) -> bool {
+        let Some(conn) = self.conns.get(&id) else {
+            return false;
+        };
+        if conn.channels.contains(&channel.id) {
+            return true;
+        }
+        !self.config.strict_joins && !channel.needs_join() && conn.clans.contains(&channel.clan_id)
+    }
+
+    /// The connections that receive pushes about `channel`: those that joined it; for a public
+    /// clan channel also those that joined its clan; for a DM also the connections of its
+    /// members that joined clan 0 (a new DM reaches the bot before it joins the channel).
+    pub(crate) fn audience(&self, channel: &Channel) -> Vec<ConnId> {
+        self.conns
+            .iter()
+            .filter(|(_, c)| {
+                c.channels.contains(&channel.id)
+                    || (!channel.needs_join() && c.clans.contains(&channel.clan_id))
+                    || (channel.dm_peer.is_some()
+                        && c.clans.contains(&0)
+                        && (c.user_id == self.config.bot_id || channel.dm_peer == Some(c.user_id)))
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Pushes a `channel_message` to the channel's audience, except `exclude`.
+    pub(crate) fn fan_out(
+        &mut self,
+        channel: &Channel,
+        message: &api::ChannelMessage,
+        exclude: Option<ConnId>,
+    ) {
+        let targets: Vec<ConnId> = self
+            .audience(channel)
+            .into_iter()
+            .filter(|id| Some(*id) != exclude)
+            .collect();
+        self.push_to_all(
+            &targets,
+            &envelope::Message::ChannelMessage(message.clone()),
+        );
+    }
+
+    // ---- messages ----
+
+    pub(crate) fn store_message(&mut self, message: api::ChannelMessage) {
+        let list = self.messages.entry(message.channel_id).or_default();
+        if list.len() >= self.config.log_capacity {
+            list.remove(0);
+        }
+        list.push(message);
+    }
+
+    pub(crate) fn messages(&self, channel_id: i64) -> &[api::ChannelMessage] {
+        self.messages
+            .get(&channel_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn find_message(
+        &self,
+        channel_id: i64,
+        message_id: i64,
+    ) -> Option<&api::ChannelMessage> {
+        self.messages(channel_id)
+            .iter()
+            .find(|m| m.message_id == message_id)
+    }
+
+    /// Applies an edit; returns the edited message.
+    pub(crate) fn edit_message(
+        &mut self,
+        channel_id: i64,
+        message_id: i64,
+        content: String,
+        hide_edited: bool,
+    ) -> Option<api::ChannelMessage> {
+        let now = unix_now();
+        let message = self
+            .messages
+            .get_mut(&channel_id)?
+            .iter_mut()
+            .find(|m| m.message_id == message_id)?;
+        message.content = content;
+        message.update_time_seconds = now;
+        message.hide_editted = hide_edited;
+        Some(message.clone())
+    }
+
+    /// Removes a message; returns it.
+    pub(crate) fn delete_message(
+        &mut self,
+        channel_id: i64,
+        message_id: i64,
+    ) -> Option<api::ChannelMessage> {
+        let list = self.messages.get_mut(&channel_id)?;
+        let at = list.iter().position(|m| m.message_id == message_id)?;
+        Some(list.remove(at))
+    }
+
+    // ---- names and sessions ----
+
+    pub(crate) fn username(&self, user_id: i64) -> String {
+        if user_id == self.config.bot_id {
+            return self.config.bot_username.clone();
+        }
+        self.world
+            .find_user(user_id)
+            .map(|u| u.username.clone())
+            .unwrap_or_default()
+    }
+
+    /// Mints a fresh bot session.
+    pub(crate) fn new_session(&mut self) -> api::Session {
+        let bot_id = self.config.bot_id;
+        let username = self.config.bot_username.clone();
+        let ttl = self.config.token_ttl;
+        let token = self.tokens.mint(bot_id, &username, TokenKind::Access, ttl);
+        let refresh_token = self.tokens.mint(
+            bot_id,
+            &username,
+            TokenKind::Refresh,
+            ttl.saturating_mul(10),
+        );
+        api::Session {
+            created: false,
+            token,
+            refresh_token,
+            user_id: bot_id,
+            is_remember: false,
+            api_url: self.base_url.clone(),
+            id_token: String::new(),
+            ws_url: self.ws_url.clone(),
+            session_id: format!("local-session-{}", self.next_id()),
+            tcp_url: String::new(),
+        }
+    }
+
+    // ---- logs ----
+
+    pub(crate) fn log_received(&mut self, received: Received) {
+        if self.received.len() >= self.config.log_capacity {
+            self.received.pop_front();
+        }
+        self.received.push_back(received);
+    }
+
+    pub(crate) fn log_http(&mut self, call: HttpCall) {
+        if self.http_log.len() >= self.config.log_capacity {
+            self.http_log.pop_front();
+        }
+        self.http_log.push_back(call);
+    }
+}
+
+/// Seconds since the Unix epoch, saturating into `u32` like the protocol's `*_seconds` fields.
+pub(crate) fn unix_now() -> u32 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+        .unwrap_or_default()
+}

@@ -1,0 +1,196 @@
+//! A bare client for the tests: a hand-driven HTTP/1.1 client (hyper), a tungstenite socket
+//! and prost types. No SDK client code.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt as _, StreamExt as _};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::rt::TokioIo;
+use mezon_proto::api::Session;
+use mezon_proto::prost::Message as _;
+use mezon_proto::realtime::{Envelope, envelope};
+use mezon_test_server::TestServer;
+use mezon_transport::frame::{Frame, classify};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How long a test waits for something that should happen at once.
+pub const PATIENCE: Duration = Duration::from_secs(5);
+
+/// One HTTP/1.1 POST; returns the status and body.
+pub async fn post(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+) -> (u16, Bytes) {
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    let mut request = http::Request::post(path).header("host", addr.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, value.as_str());
+    }
+    let request = request.body(Full::new(Bytes::from(body))).expect("request");
+    let response = tokio::time::timeout(PATIENCE, sender.send_request(request))
+        .await
+        .expect("answer in time")
+        .expect("response");
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, body)
+}
+
+pub fn basic(api_key: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{api_key}:"))
+    )
+}
+
+pub fn login_body(bot_id: i64, api_key: &str) -> Vec<u8> {
+    serde_json::json!({ "account": { "appid": bot_id.to_string(), "token": api_key } })
+        .to_string()
+        .into_bytes()
+}
+
+/// Logs in the way the official SDKs do: Basic auth plus the JSON body labelled as proto.
+pub async fn login(server: &TestServer) -> Session {
+    let headers = [
+        ("authorization", basic(&server.api_key())),
+        ("content-type", "application/proto".to_owned()),
+        ("accept", "application/x-protobuf".to_owned()),
+    ];
+    let (status, body) = post(
+        server.addr(),
+        "/v2/apps/authenticate/token",
+        &headers,
+        login_body(server.bot_id(), &server.api_key()),
+    )
+    .await;
+    assert_eq!(status, 200, "login failed: {body:?}");
+    Session::decode(body).expect("a Session")
+}
+
+/// Calls an API method over HTTP with a bearer token.
+pub async fn api_http(
+    server: &TestServer,
+    token: &str,
+    method: &str,
+    request: &impl mezon_proto::prost::Message,
+) -> (u16, Bytes) {
+    let headers = [
+        ("authorization", format!("Bearer {token}")),
+        ("content-type", "application/proto".to_owned()),
+    ];
+    post(
+        server.addr(),
+        &format!("/mezon.api.Mezon/{method}"),
+        &headers,
+        request.encode_to_vec(),
+    )
+    .await
+}
+
+/// Opens the socket with the session's token, the URL built as `wire.md` §3 says.
+pub async fn connect(session: &Session) -> Socket {
+    let host = session
+        .ws_url
+        .trim_start_matches("ws://")
+        .trim_start_matches("wss://");
+    let url = format!(
+        "ws://{host}/ws?lang=en&status=true&token={}&format=protobuf",
+        session.token
+    );
+    let (socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("upgrade");
+    socket
+}
+
+pub async fn login_and_connect(server: &TestServer) -> (Session, Socket) {
+    let session = login(server).await;
+    let socket = connect(&session).await;
+    (session, socket)
+}
+
+pub async fn send(socket: &mut Socket, cid: i32, message: envelope::Message) {
+    let frame = Envelope {
+        cid,
+        message: Some(message),
+    }
+    .encode_to_vec();
+    socket
+        .send(Message::Binary(Bytes::from(frame)))
+        .await
+        .expect("send");
+}
+
+/// The next binary frame, classified.
+pub async fn next_frame(socket: &mut Socket) -> Frame {
+    loop {
+        let message = tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .expect("a frame in time")
+            .expect("socket open")
+            .expect("frame");
+        if let Message::Binary(bytes) = message {
+            return classify(bytes).expect("classifiable frame");
+        }
+    }
+}
+
+/// The next envelope frame, decoded.
+pub async fn next_envelope(socket: &mut Socket) -> Envelope {
+    match next_frame(socket).await {
+        Frame::Envelope(bytes) => Envelope::decode(bytes).expect("envelope"),
+        other => panic!("expected an envelope, got {other:?}"),
+    }
+}
+
+/// Sends a request and returns the envelope answering it (skipping pushes).
+pub async fn request(
+    socket: &mut Socket,
+    cid: i32,
+    message: envelope::Message,
+) -> envelope::Message {
+    send(socket, cid, message).await;
+    loop {
+        let envelope = next_envelope(socket).await;
+        if envelope.cid == cid {
+            return envelope.message.expect("an answer with a payload");
+        }
+    }
+}
+
+/// Asserts nothing was queued for this socket: the server answers in order, so the answer to
+/// a fresh ping must be the very next frame.
+pub async fn assert_nothing_pending(socket: &mut Socket) {
+    const PROBE_CID: i32 = 65_000;
+    send(
+        socket,
+        PROBE_CID,
+        envelope::Message::Ping(Default::default()),
+    )
+    .await;
+    let next = next_envelope(socket).await;
+    assert_eq!(
+        next.cid, PROBE_CID,
+        "unexpected frame before the pong: {next:?}"
+    );
+    assert!(matches!(next.message, Some(envelope::Message::Pong(_))));
+}
