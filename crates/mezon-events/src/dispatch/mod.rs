@@ -293,9 +293,6 @@ impl<C: Clone + Send + Sync + 'static> Dispatcher<C> for EventDispatcher<C> {
             tracing::debug!(event = ?event, "no handlers for unknown events");
             return;
         };
-        if !self.shared.core.registry.has_handlers(kind) {
-            return;
-        }
         self.shared
             .pool
             .submit(&self.shared.core, kind, event, ctx)

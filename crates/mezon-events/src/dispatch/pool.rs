@@ -8,7 +8,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::dispatch::failure::{ErrorHook, FailureCause, HandlerFailure, panic_message};
-use crate::dispatch::registry::Registry;
+use crate::dispatch::registry::{Entry, Registry};
 use crate::dispatch::{DispatchConfig, DispatchMode};
 use crate::event::Event;
 use crate::kind::EventKind;
@@ -21,9 +21,15 @@ pub(crate) struct Core<C> {
 }
 
 impl<C: Clone + Send + Sync + 'static> Core<C> {
-    /// Runs every handler of `kind` for `event`, in order, isolating failures.
-    pub(crate) async fn run(&self, kind: EventKind, event: Arc<Event>, ctx: C) {
-        let handlers = self.registry.handlers(kind);
+    /// Runs `handlers` (those of `kind` when `event` was dispatched) in order, isolating
+    /// failures.
+    async fn run(&self, job: Job<C>) {
+        let Job {
+            kind,
+            event,
+            ctx,
+            handlers,
+        } = job;
         for entry in handlers.iter() {
             let call =
                 AssertUnwindSafe(async { (entry.handler)(Arc::clone(&event), ctx.clone()).await });
@@ -41,7 +47,13 @@ impl<C: Clone + Send + Sync + 'static> Core<C> {
     }
 }
 
-type Job<C> = (EventKind, Arc<Event>, C);
+/// One event to handle, with the handlers registered for it at dispatch time.
+struct Job<C> {
+    kind: EventKind,
+    event: Arc<Event>,
+    ctx: C,
+    handlers: Arc<[Entry<C>]>,
+}
 
 enum State<C> {
     Idle,
@@ -108,8 +120,8 @@ impl<C: Clone + Send + Sync + 'static> Pool<C> {
                 let (tx, mut rx) = mpsc::channel::<Job<C>>(self.capacity);
                 let core = Arc::clone(core);
                 workers.push(runtime.spawn(async move {
-                    while let Some((kind, event, ctx)) = rx.recv().await {
-                        core.run(kind, event, ctx).await;
+                    while let Some(job) = rx.recv().await {
+                        core.run(job).await;
                     }
                 }));
                 queues.push(tx);
@@ -127,7 +139,8 @@ impl<C: Clone + Send + Sync + 'static> Pool<C> {
         }
     }
 
-    /// Hands one event to its worker, waiting while that worker's queue is full.
+    /// Hands one event to its worker, waiting while that worker's queue is full. The
+    /// handlers registered right now are the ones that will run.
     pub(crate) async fn submit(
         &self,
         core: &Arc<Core<C>>,
@@ -135,10 +148,20 @@ impl<C: Clone + Send + Sync + 'static> Pool<C> {
         event: Arc<Event>,
         ctx: C,
     ) {
+        let handlers = core.registry.handlers(kind);
+        if handlers.is_empty() {
+            return;
+        }
         let key = event.channel_id().or_else(|| event.clan_id()).unwrap_or(0);
+        let job = Job {
+            kind,
+            event,
+            ctx,
+            handlers,
+        };
         match self.route(core, key) {
             Route::Queue(queue) => {
-                if queue.send((kind, event, ctx)).await.is_err() {
+                if queue.send(job).await.is_err() {
                     tracing::debug!(kind = %kind, "dispatcher stopped; event dropped");
                 }
             }
@@ -149,11 +172,11 @@ impl<C: Clone + Send + Sync + 'static> Pool<C> {
                 };
                 let core = Arc::clone(core);
                 tokio::spawn(async move {
-                    core.run(kind, event, ctx).await;
+                    core.run(job).await;
                     drop(permit);
                 });
             }
-            Route::Inline => core.run(kind, event, ctx).await,
+            Route::Inline => core.run(job).await,
             Route::Dropped => tracing::debug!(kind = %kind, "dispatcher stopped; event dropped"),
         }
     }

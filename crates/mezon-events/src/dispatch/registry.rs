@@ -110,12 +110,6 @@ impl<C> Registry<C> {
             .map_or_else(|| Arc::from(Vec::new()), |slot| Arc::clone(&slot.snapshot))
     }
 
-    pub(crate) fn has_handlers(&self, kind: EventKind) -> bool {
-        self.read()
-            .get(kind.index())
-            .is_some_and(|slot| !slot.snapshot.is_empty())
-    }
-
     pub(crate) fn kinds(&self) -> EventKindSet {
         self.read()
             .iter()
@@ -166,8 +160,8 @@ impl Subscription {
         self.kind
     }
 
-    /// Removes the handler; events dispatched afterwards no longer reach it (one already
-    /// running finishes). Returns whether it was still registered.
+    /// Removes the handler: events dispatched afterwards no longer reach it (events already
+    /// dispatched still do). Returns whether it was still registered.
     pub fn unsubscribe(self) -> bool {
         self.registry
             .upgrade()

@@ -1,0 +1,424 @@
+//! Behaviour of the default dispatcher.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mezon_events::dispatch::FailureCause;
+use mezon_events::lifecycle::Ready;
+use mezon_events::proto::api::ChannelMessage;
+use mezon_events::{
+    DispatchConfig, DispatchMode, Dispatcher, Event, EventDispatcher, EventKind, EventKindSet,
+    WaitError,
+};
+use tokio::sync::{Semaphore, mpsc};
+
+/// The context every test hands its handlers: a shared log.
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn log() -> Log {
+    Arc::default()
+}
+
+fn entries(log: &Log) -> Vec<String> {
+    log.lock().expect("log lock").clone()
+}
+
+fn message(channel_id: i64, message_id: i64) -> Event {
+    Event::ChannelMessage(Arc::new(ChannelMessage {
+        channel_id,
+        message_id,
+        content: format!("m{message_id}"),
+        ..Default::default()
+    }))
+}
+
+fn dispatcher(mode: DispatchMode) -> EventDispatcher<Log> {
+    EventDispatcher::new(DispatchConfig::default().with_mode(mode))
+}
+
+#[tokio::test]
+async fn sync_and_async_handlers_both_run() {
+    let d = dispatcher(DispatchMode::PerChannel);
+    let _a = d.on(EventKind::ChannelMessage, |event, log: Log| {
+        log.lock()
+            .expect("lock")
+            .push(format!("sync {}", event.name()));
+    });
+    let _b = d.on(EventKind::ChannelMessage, |_event, log: Log| async move {
+        tokio::task::yield_now().await;
+        log.lock().expect("lock").push("async".to_owned());
+    });
+    let _c = d.on_channel_message(|msg, log: Log| {
+        log.lock()
+            .expect("lock")
+            .push(format!("typed sync {}", msg.content));
+        Ok::<(), std::io::Error>(())
+    });
+    let _d = d.on_channel_message(|msg, log: Log| async move {
+        log.lock()
+            .expect("lock")
+            .push(format!("typed async {}", msg.message_id));
+        Ok::<(), String>(())
+    });
+    let ctx = log();
+    d.dispatch(message(1, 7), ctx.clone()).await;
+    d.shutdown().await;
+    assert_eq!(
+        entries(&ctx),
+        [
+            "sync channel_message",
+            "async",
+            "typed sync m7",
+            "typed async 7"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn handlers_run_in_registration_order_internal_first() {
+    let d = dispatcher(DispatchMode::PerChannel);
+    for name in ["first", "second", "third"] {
+        let _ = d.on(EventKind::ChannelMessage, move |_e, log: Log| {
+            log.lock().expect("lock").push(name.to_owned());
+        });
+    }
+    let _ = d.on_internal(EventKind::ChannelMessage, |_e, log: Log| {
+        log.lock().expect("lock").push("internal".to_owned());
+    });
+    let ctx = log();
+    d.dispatch(message(1, 1), ctx.clone()).await;
+    d.dispatch(message(1, 2), ctx.clone()).await;
+    d.shutdown().await;
+    let once = ["internal", "first", "second", "third"];
+    assert_eq!(entries(&ctx), [once, once].concat());
+}
+
+#[tokio::test]
+async fn unsubscribe_stops_delivery_and_drop_does_not() {
+    let d = dispatcher(DispatchMode::PerChannel);
+    let kept = d.on(EventKind::ChannelMessage, |_e, log: Log| {
+        log.lock().expect("lock").push("kept".to_owned());
+    });
+    drop(kept);
+    let removed = d.on(EventKind::ChannelMessage, |_e, log: Log| {
+        log.lock().expect("lock").push("removed".to_owned());
+    });
+    assert_eq!(removed.kind(), EventKind::ChannelMessage);
+    let ctx = log();
+    d.dispatch(message(1, 1), ctx.clone()).await;
+    assert!(removed.unsubscribe());
+    d.dispatch(message(1, 2), ctx.clone()).await;
+    d.shutdown().await;
+    assert_eq!(entries(&ctx), ["kept", "removed", "kept"]);
+}
+
+#[tokio::test]
+async fn failing_and_panicking_handlers_are_reported_and_dispatch_goes_on() {
+    let d = dispatcher(DispatchMode::PerChannel);
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&failures);
+    d.set_error_hook(move |failure| {
+        let cause = match &failure.cause {
+            FailureCause::Panic(msg) => format!("panic: {msg}"),
+            FailureCause::Error(e) => format!("error: {e}"),
+            other => format!("{other}"),
+        };
+        sink.lock()
+            .expect("lock")
+            .push((failure.kind, failure.channel_id, cause));
+    });
+    let _ = d.on(EventKind::ChannelMessage, |event, _log: Log| {
+        if let Event::ChannelMessage(m) = &*event {
+            if m.message_id == 1 {
+                panic!("boom on {}", m.message_id);
+            }
+        }
+    });
+    let _ = d.on_channel_message(|m, _log: Log| async move {
+        if m.message_id == 2 {
+            return Err("refused".into());
+        }
+        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    });
+    let _ = d.on(EventKind::ChannelMessage, |event, log: Log| {
+        log.lock()
+            .expect("lock")
+            .push(format!("{:?}", event.channel_id()));
+    });
+    let ctx = log();
+    d.dispatch(message(5, 1), ctx.clone()).await;
+    d.dispatch(message(5, 2), ctx.clone()).await;
+    d.dispatch(message(5, 3), ctx.clone()).await;
+    d.shutdown().await;
+    // The last handler ran for every event, despite the failures before it.
+    assert_eq!(entries(&ctx), ["Some(5)", "Some(5)", "Some(5)"]);
+    let failures = failures.lock().expect("lock").clone();
+    assert_eq!(
+        failures,
+        [
+            (
+                EventKind::ChannelMessage,
+                Some(5),
+                "panic: boom on 1".to_owned()
+            ),
+            (
+                EventKind::ChannelMessage,
+                Some(5),
+                "error: refused".to_owned()
+            ),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_channel_order_holds_under_concurrency() {
+    const CHANNELS: i64 = 10;
+    const PER_CHANNEL: i64 = 1_000;
+    let d = EventDispatcher::<()>::new(
+        DispatchConfig::default()
+            .with_mode(DispatchMode::PerChannel)
+            .with_workers(4)
+            .with_queue_capacity(16),
+    );
+    let seen: Arc<Mutex<Vec<Vec<i64>>>> = Arc::new(Mutex::new(vec![Vec::new(); CHANNELS as usize]));
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let max_in_flight = Arc::new(AtomicUsize::new(0));
+    {
+        let seen = Arc::clone(&seen);
+        let in_flight = Arc::clone(&in_flight);
+        let max_in_flight = Arc::clone(&max_in_flight);
+        let _ = d.on_channel_message(move |m, ()| {
+            let seen = Arc::clone(&seen);
+            let in_flight = Arc::clone(&in_flight);
+            let max_in_flight = Arc::clone(&max_in_flight);
+            async move {
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                max_in_flight.fetch_max(now, Ordering::SeqCst);
+                // Give other workers a chance to run in between.
+                tokio::task::yield_now().await;
+                seen.lock().expect("lock")[m.channel_id as usize].push(m.message_id);
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+            }
+        });
+    }
+    // Channels interleaved, as a busy server would push them.
+    for id in 0..PER_CHANNEL {
+        for channel in 0..CHANNELS {
+            d.dispatch(message(channel, id), ()).await;
+        }
+    }
+    d.shutdown().await;
+    let seen = seen.lock().expect("lock");
+    for (channel, ids) in seen.iter().enumerate() {
+        assert_eq!(ids.len(), PER_CHANNEL as usize, "channel {channel}");
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "channel {channel} out of order"
+        );
+    }
+    assert!(
+        max_in_flight.load(Ordering::SeqCst) > 1,
+        "different channels never ran concurrently"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_handler_applies_backpressure() {
+    const CAPACITY: usize = 2;
+    let d = EventDispatcher::<()>::new(
+        DispatchConfig::default()
+            .with_mode(DispatchMode::Sequential)
+            .with_queue_capacity(CAPACITY),
+    );
+    let gate = Arc::new(Semaphore::new(0));
+    let (entered_tx, mut entered) = mpsc::channel(16);
+    let handled = Arc::new(AtomicUsize::new(0));
+    {
+        let gate = Arc::clone(&gate);
+        let handled = Arc::clone(&handled);
+        let _ = d.on_channel_message(move |_m, ()| {
+            let gate = Arc::clone(&gate);
+            let handled = Arc::clone(&handled);
+            let entered_tx = entered_tx.clone();
+            async move {
+                let _ = entered_tx.send(()).await;
+                if let Ok(permit) = gate.acquire().await {
+                    permit.forget();
+                }
+                handled.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    }
+    // The worker takes the first event and blocks in the handler...
+    d.dispatch(message(1, 0), ()).await;
+    entered.recv().await.expect("handler entered");
+    // ...the queue takes `CAPACITY` more...
+    for id in 1..=CAPACITY as i64 {
+        tokio::time::timeout(Duration::from_secs(1), d.dispatch(message(1, id), ()))
+            .await
+            .expect("room in the queue");
+    }
+    // ...and the next dispatch waits instead of buffering.
+    let blocked =
+        tokio::time::timeout(Duration::from_secs(60), d.dispatch(message(1, 99), ())).await;
+    assert!(
+        blocked.is_err(),
+        "dispatch should wait while the queue is full"
+    );
+    assert_eq!(handled.load(Ordering::SeqCst), 0);
+
+    // Releasing the handler drains the queue and lets dispatch through.
+    gate.add_permits(100);
+    tokio::time::timeout(Duration::from_secs(1), d.dispatch(message(1, 100), ()))
+        .await
+        .expect("dispatch proceeds once the handler is released");
+    d.shutdown().await;
+    // The event whose dispatch timed out was never queued; the others all were handled.
+    assert_eq!(handled.load(Ordering::SeqCst), CAPACITY + 2);
+}
+
+#[tokio::test]
+async fn sequential_mode_keeps_global_order() {
+    let d = dispatcher(DispatchMode::Sequential);
+    let _ = d.on_channel_message(|m, log: Log| async move {
+        tokio::task::yield_now().await;
+        log.lock().expect("lock").push(m.message_id.to_string());
+    });
+    let ctx = log();
+    for id in 0..50 {
+        d.dispatch(message(id % 7, id), ctx.clone()).await;
+    }
+    d.shutdown().await;
+    let expected: Vec<String> = (0..50).map(|i: i64| i.to_string()).collect();
+    assert_eq!(entries(&ctx), expected);
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_mode_handles_events_in_parallel() {
+    let d = EventDispatcher::<()>::new(
+        DispatchConfig::default()
+            .with_mode(DispatchMode::Concurrent)
+            .with_workers(3),
+    );
+    // Each handler waits for all three to have started: only possible if they run at once.
+    let barrier = Arc::new(tokio::sync::Barrier::new(3));
+    let done = Arc::new(AtomicUsize::new(0));
+    {
+        let barrier = Arc::clone(&barrier);
+        let done = Arc::clone(&done);
+        let _ = d.on_channel_message(move |_m, ()| {
+            let barrier = Arc::clone(&barrier);
+            let done = Arc::clone(&done);
+            async move {
+                barrier.wait().await;
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    }
+    for id in 0..3 {
+        d.dispatch(message(1, id), ()).await;
+    }
+    tokio::time::timeout(Duration::from_secs(5), d.shutdown())
+        .await
+        .expect("the three handlers met at the barrier");
+    assert_eq!(done.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn once_and_wait_for() {
+    let d = dispatcher(DispatchMode::PerChannel);
+    let next_ready = d.once(EventKind::Ready);
+    let from_channel_9 = d.wait_for(|e| e.channel_id() == Some(9), Duration::from_secs(30));
+    let never = d.wait_for(|e| e.channel_id() == Some(404), Duration::from_secs(30));
+    assert!(d.interests().contains(EventKind::Ready));
+    assert_eq!(
+        d.interests(),
+        EventKindSet::all(),
+        "a predicate wait needs every kind"
+    );
+
+    d.dispatch(message(3, 1), log()).await;
+    d.dispatch(message(9, 2), log()).await;
+    d.dispatch(
+        Ready {
+            user_id: 42,
+            clans: 2,
+        }
+        .into(),
+        log(),
+    )
+    .await;
+
+    let event = from_channel_9.await.expect("channel 9 message");
+    assert!(matches!(&*event, Event::ChannelMessage(m) if m.message_id == 2));
+    let ready = next_ready.await.expect("ready event");
+    assert!(matches!(&*ready, Event::Ready(r) if r.user_id == 42));
+    assert_eq!(never.await.map(|_| ()), Err(WaitError::Timeout));
+
+    let after_shutdown = d.once(EventKind::ChannelMessage);
+    d.shutdown().await;
+    assert!(after_shutdown.await.is_none());
+}
+
+#[tokio::test]
+async fn interests_follow_registrations() {
+    let d = dispatcher(DispatchMode::PerChannel);
+    assert!(d.interests().is_empty());
+    let a = d.on_message_reaction(|_r, _log: Log| {});
+    let b = d.on_ready(|_r, _log: Log| {});
+    assert_eq!(
+        d.interests(),
+        EventKind::MessageReactionEvent | EventKind::Ready
+    );
+    assert!(a.unsubscribe());
+    assert_eq!(d.interests(), EventKindSet::of(EventKind::Ready));
+    assert!(b.unsubscribe());
+    assert!(d.interests().is_empty());
+}
+
+#[tokio::test]
+async fn lifecycle_handlers_get_their_payload() {
+    let d = dispatcher(DispatchMode::PerChannel);
+    let _ = d.on_ready(|ready, log: Log| {
+        log.lock()
+            .expect("lock")
+            .push(format!("ready {} {}", ready.user_id, ready.clans));
+    });
+    let ctx = log();
+    d.dispatch(
+        Ready {
+            user_id: 7,
+            clans: 3,
+        }
+        .into(),
+        ctx.clone(),
+    )
+    .await;
+    d.shutdown().await;
+    assert_eq!(entries(&ctx), ["ready 7 3"]);
+}
+
+#[test]
+fn without_a_runtime_handlers_run_inline() {
+    let d = dispatcher(DispatchMode::PerChannel);
+    let _ = d.on_channel_message(|m, log: Log| {
+        log.lock().expect("lock").push(m.content.clone());
+    });
+    let ctx = log();
+    futures_executor_block_on(d.dispatch(message(1, 5), ctx.clone()));
+    assert_eq!(entries(&ctx), ["m5"]);
+}
+
+/// Polls a future to completion on this thread, without any tokio runtime.
+fn futures_executor_block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..1_000 {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+    panic!("future did not complete");
+}
