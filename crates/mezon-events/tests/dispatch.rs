@@ -129,10 +129,10 @@ async fn failing_and_panicking_handlers_are_reported_and_dispatch_goes_on() {
             .push((failure.kind, failure.channel_id, cause));
     });
     let _ = d.on(EventKind::ChannelMessage, |event, _log: Log| {
-        if let Event::ChannelMessage(m) = &*event {
-            if m.message_id == 1 {
-                panic!("boom on {}", m.message_id);
-            }
+        if let Event::ChannelMessage(m) = &*event
+            && m.message_id == 1
+        {
+            panic!("boom on {}", m.message_id);
         }
     });
     let _ = d.on_channel_message(|m, _log: Log| async move {
