@@ -117,7 +117,7 @@ fn random_envelope(rng: &mut StdRng, chunks: &BTreeMap<u32, Vec<Vec<u8>>>) -> Ve
 fn peek_agrees_with_full_decode_on_random_envelopes() {
     let chunks = variant_chunks();
     assert_eq!(chunks.len(), 99);
-    let mut rng = StdRng::seed_from_u64(0x6d65_7a6f_6e);
+    let mut rng = StdRng::seed_from_u64(0x006d_657a_6f6e);
     let (mut typed, mut unknown, mut empty) = (0, 0, 0);
     for i in 0..10_000 {
         let frame = Bytes::from(random_envelope(&mut rng, &chunks));
