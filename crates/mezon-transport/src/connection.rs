@@ -2,6 +2,7 @@
 //! their requests directly, a writer task fed by a bounded queue, and the heartbeat.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -33,6 +34,8 @@ pub(crate) struct Link {
     /// Cancelled when this connection ends (never affects another connection).
     pub(crate) closed: CancellationToken,
     reason: Arc<OnceLock<DisconnectReason>>,
+    /// Most events the reader has held at once (for tests of memory bounds).
+    pub(crate) backlog_high_water: Arc<AtomicUsize>,
 }
 
 impl Link {
@@ -142,6 +145,7 @@ pub(crate) async fn open(
         pending: Pending::new(settings.max_answer_size),
         closed: shutdown.child_token(),
         reason: Arc::new(OnceLock::new()),
+        backlog_high_water: Arc::new(AtomicUsize::new(0)),
     };
     let liveness = Liveness::new();
     let (gate, gate_rx) = watch::channel(settings.events_open);
@@ -301,7 +305,12 @@ impl Reader {
     fn on_binary(&self, data: Bytes, backlog: &mut VecDeque<Inbound>) {
         let len = data.len();
         match self.classify(data) {
-            Ok(Some(item)) => backlog.push_back(item),
+            Ok(Some(item)) => {
+                backlog.push_back(item);
+                self.link
+                    .backlog_high_water
+                    .fetch_max(backlog.len(), Ordering::Relaxed);
+            }
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(len, %error, "skipping a bad frame");

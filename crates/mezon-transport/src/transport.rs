@@ -322,6 +322,16 @@ impl TransportHandle {
         }
     }
 
+    /// Most pushed events the current connection's reader has held at once, not counting the
+    /// inbound queue itself (for tests of memory bounds).
+    #[doc(hidden)]
+    pub fn backlog_high_water(&self) -> usize {
+        match &*self.shared.link.borrow() {
+            LinkState::Up(link) => link.backlog_high_water.load(Ordering::Relaxed),
+            _ => 0,
+        }
+    }
+
     /// Re-authenticates now (refresh, else login), as the refresher would.
     #[doc(hidden)]
     pub async fn refresh_session(&self) -> Result<(), LoginError> {
@@ -403,6 +413,18 @@ impl TransportHandle {
             }
         };
         tracing::debug!("session refreshed");
+        shared.session.send_replace(fresh);
+        Ok(())
+    }
+
+    /// Logs in again with the api key, unless someone already replaced the `stale` token.
+    async fn relogin(&self, stale: &Secret) -> Result<(), LoginError> {
+        let _guard = self.shared.auth_lock.lock().await;
+        if self.session().token != *stale {
+            return Ok(());
+        }
+        let shared = &self.shared;
+        let fresh = session::login_with(&shared.http, &shared.config, &shared.creds).await?;
         shared.session.send_replace(fresh);
         Ok(())
     }
@@ -581,12 +603,13 @@ async fn reconnect(
         match handle.open_connection(false, inbound.clone()).await {
             Ok(conn) => return Ok(conn),
             Err(OpenError::Unauthorized(status)) => {
+                // The token was refused before it expired: start over with the api key.
                 tracing::warn!(
                     attempt,
                     status,
-                    "socket refused the token; re-authenticating"
+                    "socket refused the token; logging in again"
                 );
-                match handle.reauthenticate(&session.token).await {
+                match handle.relogin(&session.token).await {
                     Err(e) if e.is_unauthorized() => return Err(Stop::Fatal(e.into())),
                     Err(e) => tracing::warn!(attempt, error = %e, "re-authentication failed"),
                     Ok(()) => {}
