@@ -1,22 +1,68 @@
 //! Build Mezon chat bots in Rust.
 //!
-//! A [`Client`](crate) logs in with a bot id and api key, keeps a socket open, turns pushed
-//! frames into typed events for your handlers and sends messages, replies and reactions.
+//! A [`Client`] logs in with a bot id and api key, keeps a socket open (reconnecting and
+//! re-joining on its own), turns pushed frames into typed events for your handlers or an
+//! [`EventStream`], and sends messages, replies, reactions, ephemeral messages and DMs.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), mezon::Error> {
+//! let client = mezon::Client::from_env()?;
+//! client.on_channel_message(|msg, _client| async move {
+//!     if msg.text() == "!ping" {
+//!         msg.reply("pong").await?;
+//!     }
+//!     Ok::<(), mezon::Error>(())
+//! });
+//! client.login().await?;
+//! client.run_until_shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! With the `testing` feature, [`testing`] is the local Mezon server (`mezon-test-server`),
+//! for running bots and their tests offline.
 #![deny(missing_docs)]
 
+mod api;
+mod automation;
 pub mod builders;
+mod client;
+mod config;
 pub mod content;
+mod error;
+mod handles;
+mod joins;
 pub mod modes;
 pub mod nested;
 pub mod outgoing;
+mod pump;
 pub mod routing;
+mod send;
 mod state;
+mod stream;
+mod typed;
 
+pub use api::ApiClient;
+pub use builders::{ButtonBuilder, ButtonStyle, InteractiveBuilder};
+pub use client::Client;
+pub use config::{ClientBuilder, ClientConfig};
 pub use content::{Mention, MessageContent};
+pub use error::{ConfigError, Error, Result};
+pub use handles::{Channel, Clan, Message, User};
 pub use modes::{ChannelType, StreamMode};
 pub use outgoing::{Attachment, Destination, EphemeralOp, OutgoingMessage, Reaction};
 pub use state::CacheSizes;
+pub use stream::EventStream;
+
+pub use mezon_events::{
+    DispatchConfig, DispatchMode, Event, EventKind, EventKindSet, HandlerFailure, Payload,
+    Subscription,
+};
+pub use mezon_transport::{RateLimits, ReconnectPolicy};
 
 pub use mezon_events as events;
 pub use mezon_proto as proto;
 pub use mezon_transport as transport;
+
+/// The local Mezon server, for offline development and tests (feature `testing`).
+#[cfg(feature = "testing")]
+pub use mezon_test_server as testing;

@@ -139,7 +139,6 @@ pub(crate) struct State {
     pub(crate) messages: Cache<i64, api::ChannelMessage>,
     pub(crate) clan_flights: SingleFlight<i64>,
     pub(crate) channel_flights: SingleFlight<i64>,
-    pub(crate) user_flights: SingleFlight<i64>,
     pub(crate) dm_flights: SingleFlight<i64>,
     joined_clans: Mutex<BTreeSet<i64>>,
     joined_channels: Mutex<HashMap<i64, ChannelJoin>>,
@@ -168,7 +167,6 @@ impl State {
             messages: Cache::new(sizes.messages),
             clan_flights: SingleFlight::new(),
             channel_flights: SingleFlight::new(),
-            user_flights: SingleFlight::new(),
             dm_flights: SingleFlight::new(),
             joined_clans: Mutex::new(BTreeSet::new()),
             joined_channels: Mutex::new(HashMap::new()),
@@ -385,7 +383,6 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 let s = state.clone();
                 state
-                    .user_flights
                     .get(
                         7,
                         || s.users.get(7),

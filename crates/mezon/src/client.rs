@@ -1,0 +1,289 @@
+//! The [`Client`]: configuration, login, handler registration, shutdown.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use mezon_events::dispatch::HandlerReturn;
+use mezon_events::proto::realtime::{DropdownBoxSelected, MessageButtonClicked};
+use mezon_events::{Dispatcher as _, EventDispatcher, EventKind, Payload, Subscription};
+use mezon_transport::{Transport, TransportHandle};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::api::ApiClient;
+use crate::config::{ClientBuilder, ClientConfig};
+use crate::error::{ConfigError, Error, Result};
+use crate::handles::Message;
+use crate::routing::ComponentRouter;
+use crate::state::State;
+use crate::stream::StreamHub;
+
+/// A Mezon bot client. Cheap to clone: clones share one connection, one set of handlers and
+/// one cache.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), mezon::Error> {
+/// let client = mezon::Client::from_env()?;
+/// client.on_channel_message(|msg, _client| async move {
+///     if msg.text() == "!ping" {
+///         msg.reply("pong").await?;
+///     }
+///     Ok::<(), mezon::Error>(())
+/// });
+/// client.login().await?;
+/// client.run_until_shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: ClientConfig,
+    pub(crate) dispatcher: EventDispatcher<Client>,
+    pub(crate) state: Arc<State>,
+    pub(crate) transport: RwLock<Option<TransportHandle>>,
+    pub(crate) buttons: ComponentRouter<Payload<MessageButtonClicked>, Client>,
+    pub(crate) selects: ComponentRouter<Payload<DropdownBoxSelected>, Client>,
+    pub(crate) streams: StreamHub,
+    pump: Mutex<Option<JoinHandle<()>>>,
+    /// `true` once the client has stopped (shutdown or the transport gave up).
+    pub(crate) stopped: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("bot_id", &self.inner.config.credentials.bot_id)
+            .field("base_url", &self.inner.config.transport.base_url)
+            .field("connected", &self.is_connected())
+            .field("state", &self.inner.state)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Starts building a client for the bot `bot_id` with its `api_key`.
+    pub fn builder(bot_id: i64, api_key: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(bot_id, api_key)
+    }
+
+    /// A client configured from the environment (see [`ClientBuilder::from_env`]).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        ClientBuilder::from_env()?.build()
+    }
+
+    /// A client with a finished configuration.
+    pub fn with_config(config: ClientConfig) -> Self {
+        let client = Self {
+            inner: Arc::new(Inner {
+                dispatcher: EventDispatcher::new(config.dispatch.clone()),
+                state: Arc::new(State::new(config.cache)),
+                streams: StreamHub::new(config.event_stream_capacity),
+                config,
+                transport: RwLock::new(None),
+                buttons: ComponentRouter::new(),
+                selects: ComponentRouter::new(),
+                pump: Mutex::new(None),
+                stopped: watch::channel(false).0,
+            }),
+        };
+        crate::automation::install(&client);
+        client
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The bot's user id.
+    pub fn user_id(&self) -> i64 {
+        self.handle()
+            .map(|h| h.user_id())
+            .ok()
+            .filter(|id| *id != 0)
+            .unwrap_or(self.inner.config.credentials.bot_id)
+    }
+
+    /// Whether the socket is up right now.
+    pub fn is_connected(&self) -> bool {
+        self.handle().is_ok_and(|h| h.is_connected())
+    }
+
+    /// The transport handle, for raw requests.
+    pub fn transport(&self) -> Result<TransportHandle> {
+        self.handle()
+    }
+
+    pub(crate) fn handle(&self) -> Result<TransportHandle> {
+        if *self.inner.stopped.borrow() {
+            return Err(Error::Shutdown);
+        }
+        self.inner
+            .transport
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(Error::NotLoggedIn)
+    }
+
+    /// Every API method of the protocol, typed (see [`ApiClient`]).
+    pub fn api(&self) -> Result<ApiClient> {
+        Ok(ApiClient::new(self.handle()?))
+    }
+
+    /// Logs in, opens the socket, joins every clan (and clan 0 for DMs), learns the DM
+    /// channels, and resolves once the bot is ready (a `ready` event is dispatched).
+    pub async fn login(&self) -> Result<()> {
+        if *self.inner.stopped.borrow() {
+            return Err(Error::Shutdown);
+        }
+        if self.handle().is_ok() {
+            return Err(Error::AlreadyLoggedIn);
+        }
+        let hook = Arc::new(crate::joins::Rejoiner::new(self.inner.state.clone()));
+        let (handle, inbound) = Transport::connect(
+            self.inner.config.transport.clone(),
+            self.inner.config.credentials.clone(),
+            Some(hook),
+        )
+        .await?;
+        *self
+            .inner
+            .transport
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(handle.clone());
+        let pump = tokio::spawn(crate::pump::run(self.clone(), inbound));
+        *self.inner.pump.lock().unwrap_or_else(|p| p.into_inner()) = Some(pump);
+        match crate::joins::connect_sequence(self, &handle).await {
+            Ok(clans) => {
+                self.emit(mezon_events::Event::Ready(Arc::new(
+                    mezon_events::lifecycle::Ready {
+                        user_id: self.user_id(),
+                        clans,
+                    },
+                )))
+                .await;
+                tracing::info!(clans, "ready");
+                Ok(())
+            }
+            Err(e) => {
+                self.shutdown().await;
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) async fn emit(&self, event: mezon_events::Event) {
+        self.inner.streams.publish(&event);
+        self.inner.dispatcher.dispatch(event, self.clone()).await;
+    }
+
+    /// Stops the client: closes the socket, lets running handlers finish (up to the
+    /// configured grace period), and ends every task and event stream. Idempotent.
+    pub async fn shutdown(&self) {
+        if self.inner.stopped.send_replace(true) {
+            return;
+        }
+        let handle = self
+            .inner
+            .transport
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(handle) = handle {
+            handle.shutdown().await;
+        }
+        let pump = self
+            .inner
+            .pump
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(pump) = pump {
+            // The transport's inbound stream ends after shutdown, so the pump finishes; the
+            // timeout only guards against a handler blocking dispatch forever.
+            let grace = self.inner.config.shutdown_grace;
+            let abort = pump.abort_handle();
+            if tokio::time::timeout(grace, pump).await.is_err() {
+                tracing::warn!("event pump did not stop in time; aborting it");
+                abort.abort();
+            }
+        }
+        let grace = self.inner.config.shutdown_grace;
+        if tokio::time::timeout(grace, self.inner.dispatcher.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("handlers did not finish within the shutdown grace period");
+        }
+        self.inner.streams.close();
+        tracing::info!("client stopped");
+    }
+
+    /// Waits until Ctrl-C or [`Client::shutdown`] (from any clone or handler), then shuts
+    /// down cleanly.
+    pub async fn run_until_shutdown(&self) {
+        let mut stopped = self.inner.stopped.subscribe();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C received"),
+            _ = stopped.wait_for(|s| *s) => {}
+        }
+        self.shutdown().await;
+    }
+
+    /// Resolves once the client has stopped.
+    pub async fn stopped(&self) {
+        let mut stopped = self.inner.stopped.subscribe();
+        let _ = stopped.wait_for(|s| *s).await;
+    }
+
+    /// The dispatcher, for every typed registration (`on_<event>`) and for waiting on events
+    /// (`once`, `wait_for`).
+    pub fn dispatcher(&self) -> &EventDispatcher<Client> {
+        &self.inner.dispatcher
+    }
+
+    /// Runs `handler` for every event of `kind` (sync or async; several per kind allowed).
+    pub fn on<F, R, M>(&self, kind: EventKind, handler: F) -> Subscription
+    where
+        F: Fn(Arc<mezon_events::Event>, Client) -> R + Send + Sync + 'static,
+        R: HandlerReturn<M>,
+    {
+        self.inner.dispatcher.on(kind, handler)
+    }
+
+    /// Runs `handler` for every message posted in a channel, thread or DM the bot sees
+    /// (not the bot's own, unless configured). The handler gets a [`Message`] handle.
+    pub fn on_channel_message<F, R, M>(&self, handler: F) -> Subscription
+    where
+        F: Fn(Message, Client) -> R + Send + Sync + 'static,
+        R: HandlerReturn<M>,
+    {
+        self.inner
+            .dispatcher
+            .on_channel_message(move |payload, client: Client| {
+                handler(Message::new(client.clone(), payload), client)
+            })
+    }
+
+    /// Runs `handler` when a button whose id matches `pattern` is clicked (an exact id or a
+    /// prefix ending in `*`).
+    pub fn on_button<F, Fut>(&self, pattern: &str, handler: F)
+    where
+        F: Fn(Payload<MessageButtonClicked>, Client) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.inner.buttons.route(pattern, handler);
+    }
+
+    /// Runs `handler` when a select whose id matches `pattern` changes.
+    pub fn on_select<F, Fut>(&self, pattern: &str, handler: F)
+    where
+        F: Fn(Payload<DropdownBoxSelected>, Client) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.inner.selects.route(pattern, handler);
+    }
+}

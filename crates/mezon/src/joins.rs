@@ -1,0 +1,116 @@
+//! Joining clans and channels: the connect sequence of wire.md §3.5, the joins the client
+//! makes on its own, and redoing all of them after a reconnect.
+
+use std::sync::Arc;
+
+use mezon_proto::api::{ListChannelDescsRequest, ListClanDescRequest};
+use mezon_proto::realtime::{ClanJoin, envelope::Message as Outgoing};
+use mezon_transport::api::methods;
+use mezon_transport::{RejoinHook, RequestError, TransportHandle};
+
+use crate::client::Client;
+use crate::error::Result;
+use crate::modes::ChannelType;
+use crate::outgoing::Destination;
+use crate::state::State;
+
+/// Lists and joins every clan (plus clan 0 for DMs and groups) and learns the DM channels.
+/// Returns how many clans (not counting clan 0) were joined.
+pub(crate) async fn connect_sequence(client: &Client, handle: &TransportHandle) -> Result<usize> {
+    let state = &client.inner.state;
+    let clans = handle
+        .call::<methods::ListClanDescs>(ListClanDescRequest::default())
+        .await?;
+    let mut clan_ids = vec![0];
+    for clan in clans.clandesc {
+        if clan.clan_id != 0 && !clan_ids.contains(&clan.clan_id) {
+            clan_ids.push(clan.clan_id);
+        }
+        state.clans.put(clan.clan_id, clan);
+    }
+    for &clan_id in &clan_ids {
+        join_clan(handle, state, clan_id).await?;
+    }
+    let dms = handle
+        .call::<methods::ListChannelDescs>(ListChannelDescsRequest {
+            channel_type: ChannelType::Dm.to_wire(),
+            ..ListChannelDescsRequest::default()
+        })
+        .await?;
+    for channel in dms.channeldesc {
+        state.put_channel(channel);
+    }
+    Ok(clan_ids.len() - 1)
+}
+
+async fn join_clan(handle: &TransportHandle, state: &State, clan_id: i64) -> Result<()> {
+    handle
+        .request(Outgoing::ClanJoin(ClanJoin {
+            clan_id,
+            is_last_field: false,
+        }))
+        .await?;
+    state.joined_clan(clan_id);
+    tracing::debug!(clan_id, "joined clan");
+    Ok(())
+}
+
+impl Client {
+    /// Joins a clan's stream (the client does this for every clan at login and when the bot
+    /// is added to a clan; joins are redone after reconnects).
+    pub async fn join_clan(&self, clan_id: i64) -> Result<()> {
+        join_clan(&self.handle()?, &self.inner.state, clan_id).await
+    }
+
+    /// Joins a channel, thread or DM (needed for private channels, threads and DMs; redone
+    /// after reconnects).
+    pub async fn join_channel(&self, dest: Destination) -> Result<()> {
+        let join = dest.join();
+        self.handle()?.request(Outgoing::ChannelJoin(join)).await?;
+        self.inner.state.joined_channel(join);
+        tracing::debug!(channel_id = dest.channel_id, "joined channel");
+        Ok(())
+    }
+}
+
+/// Redoes every clan and channel join after a reconnect (there is no resume on the server).
+pub(crate) struct Rejoiner {
+    state: Arc<State>,
+}
+
+impl Rejoiner {
+    pub(crate) fn new(state: Arc<State>) -> Self {
+        Self { state }
+    }
+}
+
+#[async_trait::async_trait]
+impl RejoinHook for Rejoiner {
+    async fn rejoin(&self, handle: &TransportHandle) -> Result<(), RequestError> {
+        let mut first_error = None;
+        let clans = self.state.clan_joins();
+        let channels = self.state.channel_joins();
+        for clan_id in &clans {
+            let join = Outgoing::ClanJoin(ClanJoin {
+                clan_id: *clan_id,
+                is_last_field: false,
+            });
+            if let Err(e) = handle.request(join).await {
+                tracing::warn!(clan_id, error = %e, "re-joining a clan failed");
+                first_error.get_or_insert(e);
+            }
+        }
+        for join in channels.iter().copied() {
+            if let Err(e) = handle.request(Outgoing::ChannelJoin(join)).await {
+                tracing::warn!(channel_id = join.channel_id, error = %e, "re-joining a channel failed");
+                first_error.get_or_insert(e);
+            }
+        }
+        tracing::info!(
+            clans = clans.len(),
+            channels = channels.len(),
+            "re-joined after reconnect"
+        );
+        first_error.map_or(Ok(()), Err)
+    }
+}

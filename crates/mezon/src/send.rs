@@ -1,0 +1,342 @@
+//! Outbound operations on [`Client`]: send, reply, edit, delete, react, ephemeral, DM,
+//! typing, read marks, pins. Each returns a typed result or a clear [`Error`].
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use mezon_proto::api::{self, CreateChannelDescRequest, DeletePinMessage, PinMessageRequest};
+use mezon_proto::realtime::envelope::Message as Outgoing;
+use mezon_proto::realtime::{ChannelMessageSend, Envelope};
+use mezon_transport::api::methods;
+use prost::Message as _;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::handles::{Channel, Message};
+use crate::modes::ChannelType;
+use crate::outgoing::{self, Destination, EphemeralOp, OutgoingMessage, Reaction};
+
+fn now_seconds() -> u32 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|d| u32::try_from(d.as_secs()).ok())
+        .unwrap_or_default()
+}
+
+/// The message as the server will show it, from what was sent and the ack.
+fn sent_message(
+    send: &ChannelMessageSend,
+    ack: Option<&mezon_proto::realtime::ChannelMessageAck>,
+    sender_id: i64,
+) -> api::ChannelMessage {
+    let list = |bytes: Vec<u8>| {
+        if bytes.is_empty() {
+            Bytes::new()
+        } else {
+            Bytes::from(bytes)
+        }
+    };
+    api::ChannelMessage {
+        clan_id: send.clan_id,
+        channel_id: send.channel_id,
+        message_id: ack.map(|a| a.message_id).unwrap_or_default(),
+        code: send.code,
+        sender_id,
+        username: ack.map(|a| a.username.clone()).unwrap_or_default(),
+        content: send.content.clone(),
+        mentions: list(if send.mentions.is_empty() {
+            Vec::new()
+        } else {
+            api::MessageMentionList {
+                mentions: send.mentions.clone(),
+            }
+            .encode_to_vec()
+        }),
+        attachments: list(if send.attachments.is_empty() {
+            Vec::new()
+        } else {
+            api::MessageAttachmentList {
+                attachments: send.attachments.clone(),
+            }
+            .encode_to_vec()
+        }),
+        references: list(if send.references.is_empty() {
+            Vec::new()
+        } else {
+            api::MessageRefList {
+                refs: send.references.clone(),
+            }
+            .encode_to_vec()
+        }),
+        create_time_seconds: ack
+            .map(|a| a.create_time_seconds)
+            .unwrap_or_else(now_seconds),
+        mode: send.mode,
+        is_public: send.is_public,
+        topic_id: send.topic_id,
+        ..api::ChannelMessage::default()
+    }
+}
+
+impl Client {
+    /// Sends a request that needs the channel joined: when the server refuses with "Must
+    /// join channel", joins (type from the mode) and retries once.
+    async fn request_in_channel(&self, dest: &Destination, message: Outgoing) -> Result<Envelope> {
+        let handle = self.handle()?;
+        match handle.request(message.clone()).await.map_err(Error::from) {
+            Err(e) if e.is_must_join() => {
+                tracing::debug!(
+                    channel_id = dest.channel_id,
+                    "server asks for a join; joining and retrying"
+                );
+                let join_dest = Destination {
+                    channel_type: dest.mode().join_channel_type(),
+                    ..*dest
+                };
+                self.join_channel(join_dest).await?;
+                Ok(handle.request(message).await?)
+            }
+            other => other,
+        }
+    }
+
+    /// Sends a message to `dest` and returns it (with the id the server gave it).
+    pub async fn send(
+        &self,
+        dest: Destination,
+        message: impl Into<OutgoingMessage>,
+    ) -> Result<Message> {
+        let send = message.into().to_send(&dest);
+        let answer = self
+            .request_in_channel(&dest, Outgoing::ChannelMessageSend(send.clone()))
+            .await?;
+        let ack = match &answer.message {
+            Some(Outgoing::ChannelMessageAck(ack)) => Some(ack),
+            _ => None,
+        };
+        let msg = sent_message(&send, ack, self.user_id());
+        self.inner.state.on_message(&msg);
+        Ok(Message::from_proto(self.clone(), msg))
+    }
+
+    /// Replaces the content of message `message_id` (sent by the bot) at `dest`, over the
+    /// socket API (`UpdateChannelMessage`).
+    pub async fn edit_message(
+        &self,
+        dest: Destination,
+        message_id: i64,
+        message: impl Into<OutgoingMessage>,
+    ) -> Result<()> {
+        let update = message.into().to_update(&dest, message_id);
+        self.handle()?
+            .call_socket::<methods::UpdateChannelMessage>(update)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes message `message_id` at `dest`, over the socket API (`DeleteChannelMessage`).
+    pub async fn delete_message(&self, dest: Destination, message_id: i64) -> Result<()> {
+        let remove = outgoing::remove(&dest, message_id, 0);
+        self.handle()?
+            .call_socket::<methods::DeleteChannelMessage>(remove)
+            .await?;
+        self.inner.state.messages.remove(message_id);
+        Ok(())
+    }
+
+    /// Adds a reaction to a message (`message_sender_id` is the message's author).
+    pub async fn react(
+        &self,
+        dest: Destination,
+        message_id: i64,
+        message_sender_id: i64,
+        reaction: impl Into<Reaction>,
+    ) -> Result<()> {
+        let r = outgoing::reaction(
+            &dest,
+            message_id,
+            message_sender_id,
+            &reaction.into(),
+            false,
+        );
+        self.request_in_channel(&dest, Outgoing::MessageReactionEvent(r))
+            .await?;
+        Ok(())
+    }
+
+    /// Removes the bot's reaction from a message.
+    pub async fn unreact(
+        &self,
+        dest: Destination,
+        message_id: i64,
+        message_sender_id: i64,
+        reaction: impl Into<Reaction>,
+    ) -> Result<()> {
+        let r = outgoing::reaction(&dest, message_id, message_sender_id, &reaction.into(), true);
+        self.request_in_channel(&dest, Outgoing::MessageReactionEvent(r))
+            .await?;
+        Ok(())
+    }
+
+    async fn ephemeral(
+        &self,
+        dest: Destination,
+        receivers: &[i64],
+        message: OutgoingMessage,
+        op: EphemeralOp,
+    ) -> Result<Option<api::ChannelMessage>> {
+        let e = outgoing::ephemeral(&dest, &message, receivers, op);
+        let answer = self
+            .request_in_channel(&dest, Outgoing::EphemeralMessageSend(e))
+            .await?;
+        Ok(match answer.message {
+            Some(Outgoing::ChannelMessage(m)) => Some(m),
+            _ => None,
+        })
+    }
+
+    /// Sends a message only `receivers` see; returns it as the server recorded it.
+    pub async fn send_ephemeral(
+        &self,
+        dest: Destination,
+        receivers: &[i64],
+        message: impl Into<OutgoingMessage>,
+    ) -> Result<Option<api::ChannelMessage>> {
+        self.ephemeral(dest, receivers, message.into(), EphemeralOp::Send)
+            .await
+    }
+
+    /// Replaces the ephemeral message `id`.
+    pub async fn update_ephemeral(
+        &self,
+        dest: Destination,
+        receivers: &[i64],
+        id: i64,
+        message: impl Into<OutgoingMessage>,
+    ) -> Result<Option<api::ChannelMessage>> {
+        self.ephemeral(dest, receivers, message.into(), EphemeralOp::Update(id))
+            .await
+    }
+
+    /// Deletes the ephemeral message `id`.
+    pub async fn delete_ephemeral(
+        &self,
+        dest: Destination,
+        receivers: &[i64],
+        id: i64,
+    ) -> Result<()> {
+        self.ephemeral(
+            dest,
+            receivers,
+            OutgoingMessage::default(),
+            EphemeralOp::Delete(id),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Shows "the bot is typing" in `dest`.
+    pub async fn send_typing(&self, dest: Destination) -> Result<()> {
+        self.request_in_channel(&dest, Outgoing::MessageTypingEvent(outgoing::typing(&dest)))
+            .await?;
+        Ok(())
+    }
+
+    /// Marks everything up to `message_id` in `dest` as read.
+    pub async fn mark_read(&self, dest: Destination, message_id: i64) -> Result<()> {
+        let seen = outgoing::mark_read(&dest, message_id, now_seconds());
+        self.handle()?
+            .request(Outgoing::LastSeenMessageEvent(seen))
+            .await?;
+        Ok(())
+    }
+
+    /// Pins a message.
+    pub async fn pin(
+        &self,
+        dest: Destination,
+        message_id: i64,
+    ) -> Result<api::ChannelMessageHeader> {
+        Ok(self
+            .handle()?
+            .call::<methods::CreatePinMessage>(PinMessageRequest {
+                message_id,
+                channel_id: dest.channel_id,
+                clan_id: dest.clan_id,
+            })
+            .await?)
+    }
+
+    /// Unpins a message.
+    pub async fn unpin(&self, dest: Destination, message_id: i64) -> Result<()> {
+        self.handle()?
+            .call::<methods::DeletePinMessage>(DeletePinMessage {
+                message_id,
+                channel_id: dest.channel_id,
+                clan_id: dest.clan_id,
+                ..DeletePinMessage::default()
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The DM channel with `user_id`, created and joined first if there is none yet.
+    /// Concurrent calls for one user create one channel.
+    pub async fn dm_channel(&self, user_id: i64) -> Result<Channel> {
+        let state = self.inner.state.clone();
+        let channel_id = state
+            .dm_flights
+            .get(
+                user_id,
+                || state.dm_with(user_id),
+                || async {
+                    let created = self
+                        .handle()?
+                        .call::<methods::CreateChannelDesc>(CreateChannelDescRequest {
+                            clan_id: 0,
+                            r#type: ChannelType::Dm.to_wire(),
+                            channel_private: 1,
+                            user_ids: vec![user_id],
+                            ..CreateChannelDescRequest::default()
+                        })
+                        .await?;
+                    let channel_id = created.channel_id;
+                    let mut desc = created;
+                    if desc.user_ids.is_empty() {
+                        desc.user_ids = vec![user_id];
+                    }
+                    desc.r#type = ChannelType::Dm.to_wire();
+                    state.put_channel(desc);
+                    self.join_channel(Destination::dm(channel_id)).await?;
+                    Ok::<_, Error>(channel_id)
+                },
+                |id| state.set_dm(user_id, *id),
+            )
+            .await?;
+        if !state.has_joined_channel(channel_id) {
+            self.join_channel(Destination::dm(channel_id)).await?;
+        }
+        let desc = state
+            .channels
+            .get(channel_id)
+            .unwrap_or_else(|| api::ChannelDescription {
+                channel_id,
+                r#type: ChannelType::Dm.to_wire(),
+                channel_private: 1,
+                user_ids: vec![user_id],
+                ..api::ChannelDescription::default()
+            });
+        Ok(Channel::from_proto(self.clone(), desc))
+    }
+
+    /// Sends a direct message to `user_id`, creating the DM channel when needed.
+    pub async fn send_dm(
+        &self,
+        user_id: i64,
+        message: impl Into<OutgoingMessage>,
+    ) -> Result<Message> {
+        let channel = self.dm_channel(user_id).await?;
+        self.send(channel.destination(), message).await
+    }
+}
