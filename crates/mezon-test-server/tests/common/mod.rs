@@ -194,3 +194,25 @@ pub async fn assert_nothing_pending(socket: &mut Socket) {
     );
     assert!(matches!(next.message, Some(envelope::Message::Pong(_))));
 }
+
+/// The next envelope, waited for without any tokio timer (for tests on a paused clock):
+/// a thread gives up after [`PATIENCE`] of real time.
+pub async fn next_envelope_guarded(socket: &mut Socket) -> Envelope {
+    let (give_up, mut gave_up) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        std::thread::sleep(PATIENCE);
+        let _ = give_up.send(());
+    });
+    loop {
+        let message = tokio::select! {
+            message = socket.next() => message.expect("socket open").expect("frame"),
+            _ = &mut gave_up => panic!("no frame within {PATIENCE:?} of real time"),
+        };
+        if let Message::Binary(bytes) = message {
+            return match classify(bytes).expect("classifiable frame") {
+                Frame::Envelope(bytes) => Envelope::decode(bytes).expect("envelope"),
+                other => panic!("expected an envelope, got {other:?}"),
+            };
+        }
+    }
+}
