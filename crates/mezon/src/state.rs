@@ -383,6 +383,7 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 let s = state.clone();
                 state
+                    .clan_flights
                     .get(
                         7,
                         || s.users.get(7),

@@ -1,0 +1,230 @@
+//! Reconnects, resilience and shutdown against the local server.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use mezon::proto::realtime::envelope::Message as M;
+use mezon::testing::RawFrame;
+use mezon::{ChannelType, Destination, Event, EventKind, EventKindSet, Message};
+use tokio::sync::mpsc;
+
+#[tokio::test]
+async fn forced_drop_rejoins_every_clan_and_channel_and_thread_messages_flow_again() {
+    let (server, client) = logged_in().await;
+    let (tx, mut rx) = mpsc::channel::<Message>(8);
+    let _ = client.on_channel_message(move |msg, _c| {
+        let _ = tx.try_send(msg);
+    });
+    let mut lifecycle = client
+        .events_filtered(EventKindSet::of(EventKind::Reconnected).with(EventKind::Disconnected));
+    client
+        .join_channel(Destination::new(
+            demo::CLAN_ID,
+            demo::THREAD_ID,
+            ChannelType::Thread,
+            false,
+        ))
+        .await
+        .unwrap();
+    client
+        .join_channel(Destination::new(
+            demo::CLAN_ID,
+            demo::PRIVATE_CHANNEL_ID,
+            ChannelType::Text,
+            false,
+        ))
+        .await
+        .unwrap();
+    let dm = client.dm_channel(CAROL_ID).await.unwrap();
+    let before = server.connections();
+    assert_eq!(before.len(), 1);
+
+    server.drop_connections();
+    let mut saw_disconnect = false;
+    loop {
+        match tokio::time::timeout(WAIT, lifecycle.recv())
+            .await
+            .expect("in time")
+        {
+            Some(Event::Disconnected(_)) => saw_disconnect = true,
+            Some(Event::Reconnected(_)) => break,
+            Some(_) => {}
+            None => panic!("stream ended"),
+        }
+    }
+    assert!(saw_disconnect);
+    let after = server.wait_for_connections(1, WAIT).await.unwrap();
+    assert_ne!(after, before, "a new connection");
+    assert_eq!(server.joined_clans(after[0]), vec![0, demo::CLAN_ID]);
+    let channels = server.joined_channels(after[0]);
+    for id in [demo::THREAD_ID, demo::PRIVATE_CHANNEL_ID, dm.id()] {
+        assert!(channels.contains(&id), "{id} re-joined: {channels:?}");
+    }
+
+    server
+        .user(demo::ALICE_ID)
+        .send_message(demo::THREAD_ID, "after the drop")
+        .unwrap();
+    let msg = recv(&mut rx).await;
+    assert_eq!(msg.channel_id(), demo::THREAD_ID);
+    assert_eq!(msg.text(), "after the drop");
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn handler_errors_panics_and_malformed_frames_do_not_stop_the_client() {
+    let (server, client) = logged_in().await;
+    let failures = Arc::new(AtomicUsize::new(0));
+    let counted = failures.clone();
+    client.dispatcher().set_error_hook(move |_failure| {
+        counted.fetch_add(1, Ordering::SeqCst);
+    });
+    let _ = client.on_channel_message(|_msg, _c| async move {
+        Err::<(), _>(std::io::Error::other("handler failed"))
+    });
+    let _ = client.on_channel_message(|msg, _c| {
+        if msg.text() == "boom" {
+            panic!("handler panicked");
+        }
+    });
+    let (tx, mut rx) = mpsc::channel::<String>(8);
+    let _ = client.on_channel_message(move |msg, _c| {
+        let _ = tx.try_send(msg.text());
+    });
+
+    server.send_raw_frame(mezon::testing::Target::All, RawFrame::garbage());
+    server.send_raw_frame(mezon::testing::Target::All, RawFrame::unknown_variant());
+    server.send_raw_frame(
+        mezon::testing::Target::All,
+        RawFrame::Text("not a frame".into()),
+    );
+    // An envelope whose channel_message payload is truncated.
+    server.send_raw_frame(
+        mezon::testing::Target::All,
+        RawFrame::Binary(bytes::Bytes::from_static(&[0x32, 0x05, 0x08])),
+    );
+    server
+        .user(demo::ALICE_ID)
+        .send_message(demo::TEXT_CHANNEL_ID, "boom")
+        .unwrap();
+    server
+        .user(demo::ALICE_ID)
+        .send_message(demo::TEXT_CHANNEL_ID, "still here?")
+        .unwrap();
+    assert_eq!(recv(&mut rx).await, "boom");
+    assert_eq!(recv(&mut rx).await, "still here?");
+    assert!(client.is_connected());
+    // Two messages × one failing handler, plus one panic.
+    assert!(
+        failures.load(Ordering::SeqCst) >= 3,
+        "{}",
+        failures.load(Ordering::SeqCst)
+    );
+    assert_eq!(server.connections().len(), 1, "no reconnect was needed");
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_ends_streams_and_run_until_shutdown_and_refuses_new_work() {
+    let (_server, client) = logged_in().await;
+    let mut events = client.events();
+    let runner = {
+        let client = client.clone();
+        tokio::spawn(async move { client.run_until_shutdown().await })
+    };
+    client.shutdown().await;
+    tokio::time::timeout(WAIT, runner)
+        .await
+        .expect("runner ends")
+        .unwrap();
+    // The stream drains what it had, then ends.
+    while let Some(_event) = tokio::time::timeout(WAIT, events.recv())
+        .await
+        .expect("ends")
+    {}
+    assert!(!client.is_connected());
+    let err = client
+        .send(Destination::dm(demo::ALICE_DM_ID), "late")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, mezon::Error::Shutdown), "{err:?}");
+    assert!(matches!(client.login().await, Err(mezon::Error::Shutdown)));
+    client.shutdown().await; // idempotent
+}
+
+#[tokio::test]
+async fn ready_and_connected_are_dispatched_and_streamed_on_login() {
+    let server = server().await;
+    let client = client_for(&server);
+    let (tx, mut rx) = mpsc::channel::<(i64, usize)>(2);
+    let _ = client.on_ready(move |ready, _c| {
+        let _ = tx.try_send((ready.user_id, ready.clans));
+    });
+    let mut stream = client.events_filtered(EventKindSet::of(EventKind::Connected));
+    client.login().await.unwrap();
+    assert_eq!(recv(&mut rx).await, (server.bot_id(), 1));
+    let Some(Event::Connected(c)) = tokio::time::timeout(WAIT, stream.recv()).await.unwrap() else {
+        panic!("connected first");
+    };
+    assert_eq!(c.connection, 1);
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn wrong_api_key_fails_login_with_a_clear_error() {
+    let server = server().await;
+    let client = mezon::Client::builder(server.bot_id(), "wrong-key")
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let err = client.login().await.unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("unauthorized")
+            || matches!(err, mezon::Error::Connect(_)),
+        "{err}"
+    );
+    assert!(!format!("{err:?}").contains("wrong-key"));
+}
+
+#[tokio::test]
+async fn thread_activation_and_clan_membership_trigger_joins() {
+    let (server, client) = logged_in().await;
+    server.push(M::ChannelUpdatedEvent(
+        mezon::proto::realtime::ChannelUpdatedEvent {
+            clan_id: demo::CLAN_ID,
+            channel_id: demo::THREAD_ID,
+            channel_type: 7,
+            status: 1,
+            ..Default::default()
+        },
+    ));
+    server
+        .wait_for_received(
+            |env| matches!(&env.message, Some(M::ChannelJoin(j)) if j.channel_id == demo::THREAD_ID && j.channel_type == 7 && !j.is_public),
+            WAIT,
+        )
+        .await
+        .expect("thread joined");
+    const NEW_CLAN: i64 = 1_840_000_000_000_000_999;
+    server.push(M::AddClanUserEvent(
+        mezon::proto::realtime::AddClanUserEvent {
+            clan_id: NEW_CLAN,
+            user: Some(mezon::proto::realtime::UserProfileRedis {
+                user_id: server.bot_id(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    ));
+    server
+        .wait_for_received(
+            |env| matches!(&env.message, Some(M::ClanJoin(j)) if j.clan_id == NEW_CLAN),
+            WAIT,
+        )
+        .await
+        .expect("clan joined");
+    client.shutdown().await;
+}
