@@ -20,12 +20,12 @@ pub mod lifecycle;
 pub mod message;
 pub mod peek;
 
-// pub use content::MessageContent;
+pub use content::MessageContent;
 pub use dispatch::{
     DispatchConfig, DispatchMode, Dispatcher, EventDispatcher, HandlerFailure, Payload,
     Subscription, WaitError,
 };
 pub use event::{DecodeError, Event};
 pub use kind::{EventKind, EventKindSet, UnknownEventName};
-// pub use message::ChannelMessageExt;
+pub use message::ChannelMessageExt;
 pub use peek::{Peeked, peek, peek_kind};
