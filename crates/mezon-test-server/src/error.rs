@@ -38,6 +38,9 @@ pub enum ControlError {
     /// No such human user.
     #[error("no user {0}")]
     UnknownUser(i64),
+    /// The user has no DM with the bot.
+    #[error("user {0} has no DM with the bot")]
+    NoDm(i64),
     /// The channel belongs to another clan than the one given.
     #[error("channel {channel} is not in clan {clan}")]
     WrongClan {

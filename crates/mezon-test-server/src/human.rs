@@ -36,6 +36,59 @@ impl<'a> HumanUser<'a> {
         .map(|m| m.message_id)
     }
 
+    /// Sends a plain-text message into this user's DM with the bot.
+    pub fn send_dm(&self, text: &str) -> Result<i64, ControlError> {
+        let dm = self
+            .server
+            .shared()
+            .lock()
+            .world
+            .find_dm(self.user_id)
+            .map(|c| c.id)
+            .ok_or(ControlError::NoDm(self.user_id))?;
+        self.send_message(dm, text)
+    }
+
+    /// Reacts to a message with an emoji (`remove = true` takes the reaction back): pushes
+    /// `message_reaction_event` to the channel's connections.
+    pub fn react(
+        &self,
+        channel_id: i64,
+        message_id: i64,
+        emoji_id: i64,
+        remove: bool,
+    ) -> Result<(), ControlError> {
+        let mut state = self.server.shared().lock();
+        if state.world.find_user(self.user_id).is_none() {
+            return Err(ControlError::UnknownUser(self.user_id));
+        }
+        let channel = state
+            .world
+            .find_channel(channel_id)
+            .cloned()
+            .ok_or(ControlError::UnknownChannel(channel_id))?;
+        let message_sender_id = state
+            .find_message(channel_id, message_id)
+            .map_or(0, |m| m.sender_id);
+        let reaction = M::MessageReactionEvent(api::MessageReaction {
+            id: state.next_id(),
+            emoji_id,
+            sender_id: self.user_id,
+            action: remove,
+            count: 1,
+            channel_id,
+            message_id,
+            clan_id: channel.clan_id,
+            mode: channel.stream_mode(),
+            message_sender_id,
+            is_public: !channel.private,
+            ..Default::default()
+        });
+        let targets = state.audience(&channel);
+        state.push_to_all(&targets, &reaction);
+        Ok(())
+    }
+
     /// Sends any message (content JSON, mentions, references, …); returns it as stored.
     pub fn send(&self, mut send: ChannelMessageSend) -> Result<api::ChannelMessage, ControlError> {
         let mut state = self.server.shared().lock();

@@ -19,6 +19,7 @@ use crate::error::{ControlError, StartError, WaitError};
 use crate::human::HumanUser;
 use crate::shared::Shared;
 use crate::state::{ConnId, HttpCall, Received, State};
+use crate::world::{Channel, Clan, channel_type};
 
 /// Which connections a control call addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,13 +239,7 @@ impl TestServer {
         let bot_id = state.config.bot_id;
         let event = M::UserChannelAddedEvent(realtime::UserChannelAdded {
             channel_desc: Some(crate::api::channel_desc(&state, &channel)),
-            users: vec![realtime::UserProfileRedis {
-                user_id: bot_id,
-                username: state.config.bot_username.clone(),
-                display_name: state.config.bot_username.clone(),
-                is_bot: true,
-                ..Default::default()
-            }],
+            users: vec![bot_profile(&state)],
             status: String::new(),
             clan_id,
             caller: None,
@@ -253,6 +248,94 @@ impl TestServer {
         });
         let targets = state.conns_of(bot_id);
         state.push_to_all(&targets, &event);
+        Ok(())
+    }
+
+    /// Makes the bot a member of a clan (created with `name` if the world lacks it) and pushes
+    /// `add_clan_user_event` for the bot to its connections, which should then `clan_join` it.
+    pub fn add_bot_to_clan(&self, clan_id: i64, name: &str) {
+        let mut state = self.shared.lock();
+        if state.world.find_clan(clan_id).is_none() {
+            state.world.clans.push(Clan {
+                id: clan_id,
+                name: name.to_owned(),
+            });
+        }
+        let bot_id = state.config.bot_id;
+        let event = M::AddClanUserEvent(realtime::AddClanUserEvent {
+            clan_id,
+            user: Some(bot_profile(&state)),
+            invitor: String::new(),
+        });
+        let targets = state.conns_of(bot_id);
+        state.push_to_all(&targets, &event);
+    }
+
+    /// Opens a thread under `parent_id` (as a human, `creator_id`): adds it to the world and
+    /// pushes `channel_created_event` then `channel_updated_event` (type 7, status 1, the
+    /// signal bots join threads on) to the connections that joined the clan.
+    pub fn create_thread(
+        &self,
+        clan_id: i64,
+        parent_id: i64,
+        thread_id: i64,
+        name: &str,
+        creator_id: i64,
+    ) -> Result<(), ControlError> {
+        let mut state = self.shared.lock();
+        let parent = state
+            .world
+            .find_channel(parent_id)
+            .cloned()
+            .ok_or(ControlError::UnknownChannel(parent_id))?;
+        if parent.clan_id != clan_id {
+            return Err(ControlError::WrongClan {
+                clan: clan_id,
+                channel: parent_id,
+            });
+        }
+        let thread = Channel {
+            clan_id,
+            id: thread_id,
+            name: name.to_owned(),
+            channel_type: channel_type::THREAD,
+            private: false,
+            parent_id,
+            dm_peer: None,
+        };
+        state.world.channels.retain(|c| c.id != thread_id);
+        state.world.channels.push(thread);
+        let created = M::ChannelCreatedEvent(realtime::ChannelCreatedEvent {
+            clan_id,
+            creator_id,
+            parent_id,
+            channel_id: thread_id,
+            channel_label: name.to_owned(),
+            channel_private: 0,
+            channel_type: channel_type::THREAD,
+            status: 1,
+            ..Default::default()
+        });
+        let updated = M::ChannelUpdatedEvent(realtime::ChannelUpdatedEvent {
+            clan_id,
+            creator_id,
+            parent_id,
+            channel_id: thread_id,
+            channel_label: name.to_owned(),
+            channel_type: channel_type::THREAD,
+            status: 1,
+            channel_private: false,
+            active: 1,
+            ..Default::default()
+        });
+        let targets: Vec<ConnId> = state
+            .conns
+            .iter()
+            .filter(|(_, c)| c.clans.contains(&clan_id))
+            .map(|(id, _)| *id)
+            .collect();
+        state.push_to_all(&targets, &created);
+        state.push_to_all(&targets, &updated);
         Ok(())
     }
 
@@ -402,6 +485,16 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.shared.shutdown.cancel();
+    }
+}
+
+fn bot_profile(state: &State) -> realtime::UserProfileRedis {
+    realtime::UserProfileRedis {
+        user_id: state.config.bot_id,
+        username: state.config.bot_username.clone(),
+        display_name: state.config.bot_username.clone(),
+        is_bot: true,
+        ..Default::default()
     }
 }
 

@@ -36,8 +36,9 @@ pub struct Received {
     pub envelope: Envelope,
 }
 
-/// One HTTP request the server handled.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One HTTP request the server handled. `Debug` shows the body's length, not its bytes
+/// (a login body holds the api key).
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpCall {
     /// The request path.
     pub path: String,
@@ -47,6 +48,17 @@ pub struct HttpCall {
     pub authorized: bool,
     /// The request body.
     pub body: Bytes,
+}
+
+impl fmt::Debug for HttpCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpCall")
+            .field("path", &self.path)
+            .field("method_name", &self.method_name)
+            .field("authorized", &self.authorized)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// One open WebSocket connection.

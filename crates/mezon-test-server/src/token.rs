@@ -24,11 +24,19 @@ struct Issued {
     expires: SystemTime,
 }
 
-/// Tokens handed out and not yet expired or revoked.
-#[derive(Debug, Default)]
+/// Tokens handed out and not yet expired or revoked. `Debug` shows only how many.
+#[derive(Default)]
 pub(crate) struct Tokens {
     issued: HashMap<String, Issued>,
     serial: u64,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("issued", &self.issued.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Tokens {

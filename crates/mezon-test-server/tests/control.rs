@@ -519,3 +519,93 @@ async fn a_client_that_does_not_read_is_dropped() {
     assert!(server.connections().is_empty());
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn humans_dm_and_react() {
+    let server = start().await;
+    let mut socket = joined_bot(&server).await;
+    let alice = server.user(demo::ALICE_ID);
+    let id = alice.send_dm("dm me").unwrap();
+    let push = next_envelope(&mut socket).await;
+    assert!(
+        matches!(push.message, Some(M::ChannelMessage(m)) if m.message_id == id && m.channel_id == demo::ALICE_DM_ID)
+    );
+
+    let message_id = alice.send_message(demo::TEXT_CHANNEL_ID, "mine").unwrap();
+    next_envelope(&mut socket).await;
+    alice
+        .react(demo::TEXT_CHANNEL_ID, message_id, 7, false)
+        .unwrap();
+    let push = next_envelope(&mut socket).await;
+    let Some(M::MessageReactionEvent(reaction)) = push.message else {
+        panic!("expected a reaction")
+    };
+    assert_eq!(
+        (reaction.sender_id, reaction.emoji_id, reaction.action),
+        (demo::ALICE_ID, 7, false)
+    );
+    assert_eq!(reaction.message_sender_id, demo::ALICE_ID);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn clan_and_thread_announcements() {
+    let server = start().await;
+    let mut socket = joined_bot(&server).await;
+
+    server.add_bot_to_clan(555, "new clan");
+    let push = next_envelope(&mut socket).await;
+    let Some(M::AddClanUserEvent(added)) = push.message else {
+        panic!("expected add_clan_user_event")
+    };
+    assert_eq!(added.clan_id, 555);
+    assert_eq!(added.user.map(|u| u.user_id), Some(server.bot_id()));
+    let answer = request(
+        &mut socket,
+        3,
+        M::ClanJoin(realtime::ClanJoin {
+            clan_id: 555,
+            is_last_field: false,
+        }),
+    )
+    .await;
+    assert!(
+        matches!(answer, M::ClanJoin(_)),
+        "the new clan can be joined"
+    );
+
+    server
+        .create_thread(
+            demo::CLAN_ID,
+            demo::TEXT_CHANNEL_ID,
+            777,
+            "topic",
+            demo::ALICE_ID,
+        )
+        .unwrap();
+    let created = next_envelope(&mut socket).await;
+    assert!(matches!(created.message, Some(M::ChannelCreatedEvent(c)) if c.channel_id == 777));
+    let updated = next_envelope(&mut socket).await;
+    let Some(M::ChannelUpdatedEvent(updated)) = updated.message else {
+        panic!("expected channel_updated_event")
+    };
+    assert_eq!(
+        (updated.channel_type, updated.status, updated.parent_id),
+        (7, 1, demo::TEXT_CHANNEL_ID)
+    );
+    // Threads need a join before sending.
+    let send = M::ChannelMessageSend(send_in(777, "in thread"));
+    assert!(matches!(request(&mut socket, 4, send.clone()).await, M::Error(e) if e.code == 3));
+    let join = M::ChannelJoin(realtime::ChannelJoin {
+        clan_id: demo::CLAN_ID,
+        channel_id: 777,
+        channel_type: 7,
+        is_public: false,
+    });
+    request(&mut socket, 5, join).await;
+    assert!(matches!(
+        request(&mut socket, 6, send).await,
+        M::ChannelMessageAck(_)
+    ));
+    server.shutdown().await;
+}
