@@ -122,6 +122,25 @@ pub(crate) fn call(
             delete_message(state, caller, r.channel_id, r.message_id)?;
             Ok(r)
         }),
+        // The world has no roles and no voice channels: well-formed empty answers.
+        "ListRoles" => run::<methods::ListRoles>(body, |r| {
+            if state.world.find_clan(r.clan_id).is_none() {
+                return Err(ApiError::NotFound(format!("clan {}", r.clan_id)));
+            }
+            Ok(api::RoleListEventResponse {
+                clan_id: r.clan_id,
+                limit: r.limit,
+                state: r.state,
+                cursor: String::new(),
+                roles: Some(api::RoleList::default()),
+            })
+        }),
+        "ListChannelVoiceUsers" => {
+            run::<methods::ListChannelVoiceUsers>(
+                body,
+                |_| Ok(api::VoiceChannelUserList::default()),
+            )
+        }
         other => Err(ApiError::UnknownMethod(other.to_owned())),
     }
 }

@@ -24,7 +24,15 @@
 //! Supported API methods: `ListClanDescs`, `ListChannelDescs`, `ListChannelDetail`,
 //! `CreateChannelDesc`, `ListClanUsers`, `ListChannelMessages`, `GetAccount`,
 //! `SessionRefresh`, `Add/List/DeleteQuickMenuAccess`, `UpdateChannelMessage`,
-//! `DeleteChannelMessage`; others answer 404 (HTTP) or status 12 (socket).
+//! `DeleteChannelMessage`, and (empty, the world has none) `ListRoles` and
+//! `ListChannelVoiceUsers`; others answer 404 (HTTP) or status 12 (socket).
+//!
+//! # Tests on tokio's paused clock
+//! The server's only timer is the injected answer delay, so it runs fine on a paused clock.
+//! But socket I/O stays real: while a frame is in flight the runtime can look idle, and the
+//! paused clock then jumps straight to the next pending timer. A test that waits for a frame
+//! under `tokio::time::timeout` on a paused clock may therefore time out spuriously; bound such
+//! waits with a real-time guard (for example a thread that completes a oneshot) instead.
 #![deny(missing_docs)]
 
 mod api;

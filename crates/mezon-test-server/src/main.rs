@@ -71,11 +71,27 @@ async fn main() -> ExitCode {
         demo::ALICE_DM_ID
     );
     println!("Ctrl-C to stop.");
+    stop_signal().await;
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+/// Ctrl-C, or SIGTERM on Unix (so `kill` and process supervisors stop it cleanly too).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
     if let Err(error) = tokio::signal::ctrl_c().await {
         eprintln!("cannot wait for Ctrl-C: {error}");
     }
-    server.shutdown().await;
-    ExitCode::SUCCESS
 }
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ async fn http_api_needs_a_valid_bearer_token_and_a_known_method() {
     assert_eq!(status, 401);
     let (status, _) = api_http(&server, &session.token, "NoSuchMethod", &request).await;
     assert_eq!(status, 404);
-    let (status, _) = api_http(&server, &session.token, "ListRoles", &request).await;
+    let (status, _) = api_http(&server, &session.token, "ListEvents", &request).await;
     assert_eq!(status, 404, "not implemented by the local server");
     let (status, _) = api_http(&server, &session.token, "ListClanDescs", &request).await;
     assert_eq!(status, 200);
@@ -90,7 +90,7 @@ async fn http_api_needs_a_valid_bearer_token_and_a_known_method() {
             (Some("ListClanDescs"), false),
             (Some("ListClanDescs"), false),
             (Some("NoSuchMethod"), true),
-            (Some("ListRoles"), true),
+            (Some("ListEvents"), true),
             (Some("ListClanDescs"), true),
         ]
     );
@@ -341,6 +341,79 @@ async fn session_refresh_takes_the_api_key_and_a_refresh_token() {
         request(&mut socket, 1, M::Ping(Default::default())).await,
         M::Pong(_)
     ));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn roles_and_voice_users_are_empty_lists() {
+    let server = start().await;
+    let token = login(&server).await.token;
+    let roles = call::<methods::ListRoles>(
+        &server,
+        &token,
+        &api::RoleListEventRequest {
+            clan_id: demo::CLAN_ID,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(roles.clan_id, demo::CLAN_ID);
+    assert_eq!(roles.roles.map(|r| r.roles.len()), Some(0));
+    let (status, _) = api_http(
+        &server,
+        &token,
+        "ListRoles",
+        &api::RoleListEventRequest {
+            clan_id: 9,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status, 404);
+    let voice = call::<methods::ListChannelVoiceUsers>(&server, &token, &Default::default()).await;
+    assert!(voice.voice_channel_users.is_empty());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn channel_lists_page_by_limit_and_page() {
+    let world = World::new()
+        .clan(1, "c")
+        .channel(1, 11, "a", channel_type::TEXT, false)
+        .channel(1, 12, "b", channel_type::TEXT, false)
+        .channel(1, 13, "c", channel_type::TEXT, false);
+    let server = TestServer::start(ServerConfig {
+        world,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let token = login(&server).await.token;
+    let page = |page| api::ListChannelDescsRequest {
+        channel_type: channel_type::TEXT,
+        limit: 2,
+        page,
+        ..Default::default()
+    };
+    let ids = |list: api::ChannelDescList| {
+        list.channeldesc
+            .iter()
+            .map(|c| c.channel_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(call::<methods::ListChannelDescs>(&server, &token, &page(1)).await),
+        [11, 12]
+    );
+    assert_eq!(
+        ids(call::<methods::ListChannelDescs>(&server, &token, &page(2)).await),
+        [13]
+    );
+    assert_eq!(
+        ids(call::<methods::ListChannelDescs>(&server, &token, &page(0)).await),
+        [11, 12],
+        "page 0 = first"
+    );
     server.shutdown().await;
 }
 
