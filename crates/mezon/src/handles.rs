@@ -558,3 +558,17 @@ impl Client {
         }
     }
 }
+
+impl Client {
+    /// A [`Message`] handle for a `channel_message` event (for bots that read
+    /// [`Client::events`]); `None` for other events.
+    pub fn message_of(&self, event: &mezon_events::Event) -> Option<Message> {
+        match event {
+            mezon_events::Event::ChannelMessage(raw) => Some(Message::new(
+                self.clone(),
+                Payload::from_arc(std::sync::Arc::clone(raw)),
+            )),
+            _ => None,
+        }
+    }
+}
