@@ -109,7 +109,15 @@ fn check_unique_names(kinds: &[Kind]) -> Result<(), String> {
     let mut seen = BTreeSet::new();
     let names = kinds
         .iter()
-        .flat_map(|k| [k.field.clone(), k.constant.clone()])
+        .flat_map(|k| {
+            let upper = k.field.to_ascii_uppercase();
+            let mut names = vec![k.field.clone(), k.constant.clone()];
+            // `from_name` also accepts the upper-snake field name where a constant differs.
+            if upper != k.constant {
+                names.push(upper);
+            }
+            names
+        })
         .chain(
             LIFECYCLE
                 .iter()
