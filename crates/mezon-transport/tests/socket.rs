@@ -1,0 +1,552 @@
+//! The socket: request correlation, reconnects, heartbeat, bad frames, backpressure.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{config, creds, event_number, next, next_lifecycle, numbered_event, server};
+use mezon_test_server::{RawFrame, ServerConfig, Target};
+use mezon_transport::proto::realtime::envelope::Message;
+use mezon_transport::proto::realtime::{ClanJoin, Ping};
+use mezon_transport::{
+    DisconnectReason, Inbound, Lifecycle, LoginError, RejoinHook, RequestError, Transport,
+    TransportError, TransportHandle,
+};
+use tokio::time::Instant;
+
+#[tokio::test]
+async fn seventy_thousand_sequential_requests_wrap_the_cid() {
+    let server = server(ServerConfig::default()).await;
+    let (handle, _inbound) = Transport::connect(config(&server), creds(&server), None)
+        .await
+        .expect("connect");
+    let started = std::time::Instant::now();
+    for i in 0..70_000u32 {
+        let answer = handle.request(Message::Ping(Ping {})).await;
+        match answer {
+            Ok(envelope) => assert!(matches!(envelope.message, Some(Message::Pong(_)))),
+            Err(e) => panic!("request {i} failed: {e}"),
+        }
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "70000 request round trips in {elapsed:?} ({:.0}/s)",
+        70_000.0 / elapsed.as_secs_f64()
+    );
+    assert_eq!(handle.pending_count(), 0, "no pending entry leaked");
+    assert_eq!(server.connections().len(), 1, "one connection throughout");
+    handle.shutdown().await;
+}
+
+/// Records the order of rejoins and events as the consumer sees them.
+struct RecordingHook {
+    log: Arc<Mutex<Vec<String>>>,
+    server_pushes: Arc<dyn Fn() + Send + Sync>,
+}
+
+#[async_trait::async_trait]
+impl RejoinHook for RecordingHook {
+    async fn rejoin(&self, handle: &TransportHandle) -> Result<(), RequestError> {
+        // An event pushed on the new connection while we rejoin must wait for us.
+        (self.server_pushes)();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        handle
+            .request(Message::ClanJoin(ClanJoin {
+                clan_id: 0,
+                ..Default::default()
+            }))
+            .await?;
+        self.log.lock().expect("log").push("rejoined".into());
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropped_connection_reconnects_rejoins_first_and_fails_in_flight_requests() {
+    common::keep_clock_ticking();
+    let server = Arc::new(server(ServerConfig::default()).await);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let pusher = Arc::clone(&server);
+    let hook = Arc::new(RecordingHook {
+        log: Arc::clone(&log),
+        server_pushes: Arc::new(move || pusher.push(numbered_event(2))),
+    });
+    let (handle, mut inbound) = Transport::connect(config(&server), creds(&server), Some(hook))
+        .await
+        .expect("connect");
+    assert!(matches!(
+        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
+        Lifecycle::Connected
+    ));
+
+    server.push(numbered_event(1));
+    match next(&mut inbound, Duration::from_secs(5)).await {
+        Inbound::Envelope(bytes) => assert_eq!(event_number(&bytes), Some(1)),
+        other => panic!("unexpected {other:?}"),
+    }
+
+    // A request in flight when the link drops fails at once, not at its timeout.
+    server.set_answer_delay(Duration::from_secs(5));
+    let requester = handle.clone();
+    let in_flight = tokio::spawn(async move {
+        let started = Instant::now();
+        let result = requester.request(Message::Ping(Ping {})).await;
+        (result, started.elapsed())
+    });
+    server
+        .wait_for_received(
+            |e| matches!(e.message, Some(Message::Ping(_))),
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("ping reached the server");
+    server.drop_connections();
+    let (result, waited) = in_flight.await.expect("task");
+    assert!(
+        matches!(result, Err(RequestError::ConnectionLost)),
+        "{result:?}"
+    );
+    assert!(waited < Duration::from_secs(1), "failed after {waited:?}");
+    server.set_answer_delay(Duration::ZERO);
+
+    let mut lifecycle = Vec::new();
+    loop {
+        match next(&mut inbound, Duration::from_secs(30)).await {
+            Inbound::Lifecycle(l) => {
+                let done = matches!(l, Lifecycle::Reconnected { .. });
+                lifecycle.push(l);
+                if done {
+                    break;
+                }
+            }
+            Inbound::Envelope(bytes) => {
+                log.lock()
+                    .expect("log")
+                    .push(format!("event {:?}", event_number(&bytes)));
+            }
+            Inbound::FrameError { error, .. } => panic!("bad frame {error}"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(
+        matches!(lifecycle.as_slice(), [
+            Lifecycle::Disconnected { .. },
+            Lifecycle::Reconnecting { attempt: 1, delay },
+            Lifecycle::Reconnected { .. },
+        ] if *delay <= Duration::from_secs(1)),
+        "{lifecycle:?}"
+    );
+    match next(&mut inbound, Duration::from_secs(5)).await {
+        Inbound::Envelope(bytes) => {
+            log.lock()
+                .expect("log")
+                .push(format!("event {:?}", event_number(&bytes)));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(*log.lock().expect("log"), ["rejoined", "event Some(2)"]);
+    assert!(handle.is_connected());
+    handle
+        .request(Message::Ping(Ping {}))
+        .await
+        .expect("new link works");
+    handle.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_link_is_declared_dead_and_replaced_within_20_s() {
+    common::keep_clock_ticking();
+    let server = server(ServerConfig::default()).await;
+    let (handle, mut inbound) = Transport::connect(config(&server), creds(&server), None)
+        .await
+        .expect("connect");
+    assert!(matches!(
+        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
+        Lifecycle::Connected
+    ));
+    // Let a few heartbeats pass normally first.
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    assert!(handle.is_connected());
+    assert_eq!(server.connections().len(), 1);
+
+    server.set_answer_pings(false);
+    let silent_since = Instant::now();
+    let lifecycle = next_lifecycle(&mut inbound, Duration::from_secs(20)).await;
+    assert!(
+        matches!(
+            lifecycle,
+            Lifecycle::Disconnected {
+                reason: DisconnectReason::HeartbeatTimeout
+            }
+        ),
+        "{lifecycle:?}"
+    );
+    server.set_answer_pings(true);
+    loop {
+        if let Lifecycle::Reconnected { .. } =
+            next_lifecycle(&mut inbound, Duration::from_secs(20)).await
+        {
+            break;
+        }
+    }
+    let replaced_after = silent_since.elapsed();
+    assert!(
+        replaced_after <= Duration::from_secs(20),
+        "{replaced_after:?}"
+    );
+    assert!(
+        replaced_after >= Duration::from_secs(10),
+        "{replaced_after:?}"
+    );
+    handle
+        .request(Message::Ping(Ping {}))
+        .await
+        .expect("new link works");
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_frames_are_reported_and_skipped() {
+    let server = server(ServerConfig {
+        outbound_queue: 10_000,
+        ..ServerConfig::default()
+    })
+    .await;
+    let config = config(&server).max_frame_size(64 * 1024);
+    let (handle, mut inbound) = Transport::connect(config, creds(&server), None)
+        .await
+        .expect("connect");
+    let bad_frames = [
+        RawFrame::garbage(),
+        RawFrame::Text("{\"not\":\"binary\"}".into()),
+        RawFrame::oversize(100 * 1024),
+        RawFrame::unknown_variant(),
+    ];
+    let mut injected = 0;
+    for n in 0..1000 {
+        server.push(numbered_event(n));
+        if n % 10 == 5 {
+            server.send_raw_frame(Target::All, bad_frames[injected % bad_frames.len()].clone());
+            injected += 1;
+        }
+    }
+    let mut events = Vec::new();
+    let mut reported = Vec::new();
+    while events.len() < 1000 {
+        match next(&mut inbound, Duration::from_secs(5)).await {
+            Inbound::Envelope(bytes) => events.push(event_number(&bytes).expect("numbered")),
+            Inbound::FrameError { error, len } => reported.push((error.to_string(), len)),
+            Inbound::Lifecycle(Lifecycle::Connected) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(events, (0..1000).collect::<Vec<_>>());
+    assert_eq!(reported.len(), injected, "{reported:?}");
+    assert!(
+        reported
+            .iter()
+            .any(|(e, len)| e.contains("exceeds") && *len == 100 * 1024)
+    );
+    assert!(reported.iter().any(|(e, _)| e.contains("text")));
+    assert!(reported.iter().any(|(e, _)| e.contains("unknown variant")));
+    assert!(reported.iter().any(|(e, _)| e.contains("decode")));
+    assert!(handle.is_connected());
+    assert_eq!(server.connections().len(), 1);
+    handle.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn rejected_login_stops_reconnecting() {
+    common::keep_clock_ticking();
+    let server = server(ServerConfig::default()).await;
+    let (handle, mut inbound) = Transport::connect(config(&server), creds(&server), None)
+        .await
+        .expect("connect");
+    assert!(matches!(
+        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
+        Lifecycle::Connected
+    ));
+    server.revoke_tokens();
+    server.refuse_logins(1_000);
+    server.drop_connections();
+    let stopped = loop {
+        if let Lifecycle::Stopped { error } =
+            next_lifecycle(&mut inbound, Duration::from_secs(30)).await
+        {
+            break error;
+        }
+    };
+    let error = stopped.expect("stopped with an error");
+    assert!(
+        matches!(
+            *error,
+            TransportError::Login(LoginError::Unauthorized { .. })
+        ),
+        "{error:?}"
+    );
+    // The stream ends, and nothing keeps trying.
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while inbound.recv().await.is_some() {}
+        })
+        .await
+        .is_ok()
+    );
+    let logins_after_drop = server
+        .http_log()
+        .iter()
+        .filter(|c| c.path.ends_with("/authenticate/token") && !c.authorized)
+        .count();
+    assert_eq!(logins_after_drop, 1);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(server.connections().len(), 0);
+    let error = handle
+        .request(Message::Ping(Ping {}))
+        .await
+        .expect_err("stopped");
+    assert!(matches!(error, RequestError::Stopped(_)), "{error:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_consumer_loses_nothing_and_never_reconnects() {
+    const EVENTS: i64 = 20_000;
+    const CAPACITY: usize = 256;
+    let server = server(ServerConfig {
+        outbound_queue: 30_000,
+        ..ServerConfig::default()
+    })
+    .await;
+    let config = config(&server).inbound_capacity(CAPACITY);
+    let (handle, mut inbound) = Transport::connect(config, creds(&server), None)
+        .await
+        .expect("connect");
+    assert!(matches!(
+        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
+        Lifecycle::Connected
+    ));
+    for n in 0..EVENTS {
+        server.push(numbered_event(n));
+    }
+    let started = Instant::now();
+    let mut expected = 0;
+    while expected < EVENTS {
+        match next(&mut inbound, Duration::from_secs(30)).await {
+            Inbound::Envelope(bytes) => {
+                assert_eq!(event_number(&bytes), Some(expected));
+                expected += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => panic!("unexpected {other:?} after {expected} events"),
+        }
+    }
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(1000), "{took:?}");
+    assert!(handle.is_connected());
+    assert_eq!(server.connections().len(), 1, "never reconnected");
+    assert!(
+        handle.backlog_high_water() <= CAPACITY,
+        "reader held {} events",
+        handle.backlog_high_water()
+    );
+    // The link is still healthy after 1000 s of backpressure.
+    handle.request(Message::Ping(Ping {})).await.expect("ping");
+    handle.shutdown().await;
+}
+
+/// Waits until the heartbeat's first ping has been answered, so only the test's own requests
+/// are in flight afterwards.
+async fn settle(server: &mezon_test_server::TestServer, handle: &TransportHandle) {
+    server
+        .wait_for_received(
+            |e| matches!(e.message, Some(Message::Ping(_))),
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("first heartbeat ping");
+    let settled = tokio::time::timeout(Duration::from_secs(5), async {
+        while handle.pending_count() != 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(settled.is_ok(), "the first ping was never answered");
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_request_frees_its_cid_and_a_late_answer_is_counted() {
+    common::keep_clock_ticking();
+    let server = server(ServerConfig::default()).await;
+    let (handle, _inbound) = Transport::connect(config(&server), creds(&server), None)
+        .await
+        .expect("connect");
+    settle(&server, &handle).await;
+    server.set_answer_delay(Duration::from_secs(2));
+    let given_up = tokio::time::timeout(
+        Duration::from_millis(100),
+        handle.request(Message::Ping(Ping {})),
+    )
+    .await;
+    assert!(given_up.is_err(), "the answer is delayed");
+    assert_eq!(
+        handle.pending_count(),
+        0,
+        "dropping the future freed the cid"
+    );
+    let counted = tokio::time::timeout(Duration::from_secs(5), async {
+        while handle.unknown_answers() == 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(counted.is_ok(), "the late answer was not counted");
+    assert_eq!(handle.unknown_answers(), 1);
+    handle.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn unanswered_request_times_out() {
+    common::keep_clock_ticking();
+    let server = server(ServerConfig::default()).await;
+    let config = config(&server).request_timeout(Duration::from_secs(1));
+    let (handle, _inbound) = Transport::connect(config, creds(&server), None)
+        .await
+        .expect("connect");
+    settle(&server, &handle).await;
+    server.set_answer_delay(Duration::from_secs(5));
+    let started = Instant::now();
+    let error = handle
+        .request(Message::Ping(Ping {}))
+        .await
+        .expect_err("times out");
+    assert!(matches!(error, RequestError::Timeout), "{error:?}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(1) && waited < Duration::from_millis(1100),
+        "{waited:?}"
+    );
+    assert_eq!(handle.pending_count(), 0);
+    handle.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn request_made_while_reconnecting_waits_for_the_new_link() {
+    common::keep_clock_ticking();
+    let server = server(ServerConfig::default()).await;
+    let (handle, mut inbound) = Transport::connect(config(&server), creds(&server), None)
+        .await
+        .expect("connect");
+    assert!(matches!(
+        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
+        Lifecycle::Connected
+    ));
+    server.drop_connections();
+    assert!(matches!(
+        next_lifecycle(&mut inbound, Duration::from_secs(5)).await,
+        Lifecycle::Disconnected { .. }
+    ));
+    let requester = handle.clone();
+    let waiting = tokio::spawn(async move { requester.request(Message::Ping(Ping {})).await });
+    loop {
+        if let Lifecycle::Reconnected { .. } =
+            next_lifecycle(&mut inbound, Duration::from_secs(10)).await
+        {
+            break;
+        }
+    }
+    let answer = waiting
+        .await
+        .expect("task")
+        .expect("answered on the new link");
+    assert!(matches!(answer.message, Some(Message::Pong(_))));
+    handle.shutdown().await;
+    assert!(matches!(
+        next_lifecycle(&mut inbound, Duration::from_secs(5)).await,
+        Lifecycle::Stopped { error: None }
+    ));
+    let error = handle
+        .request(Message::Ping(Ping {}))
+        .await
+        .expect_err("shut down");
+    assert!(matches!(error, RequestError::Closed), "{error:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn backoff_between_failed_attempts_then_give_up() {
+    common::keep_clock_ticking();
+    let server = server(ServerConfig::default()).await;
+    let config = config(&server)
+        .reconnect(mezon_transport::ReconnectPolicy::default().max_attempts(Some(4)))
+        .reconnect_wait(Duration::from_secs(2))
+        .max_waiting_requests(1);
+    let (handle, mut inbound) = Transport::connect(config, creds(&server), None)
+        .await
+        .expect("connect");
+    assert!(matches!(
+        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
+        Lifecycle::Connected
+    ));
+    server.shutdown().await;
+
+    assert!(matches!(
+        next_lifecycle(&mut inbound, Duration::from_secs(5)).await,
+        Lifecycle::Disconnected { .. }
+    ));
+    let disconnected_at = Instant::now();
+    // One request may wait for the link (bounded in time); a second one is refused at once.
+    let requester = handle.clone();
+    let waiting = tokio::spawn(async move {
+        let started = Instant::now();
+        (
+            requester.request(Message::Ping(Ping {})).await,
+            started.elapsed(),
+        )
+    });
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let refused = handle.request(Message::Ping(Ping {})).await;
+    assert!(
+        matches!(refused, Err(RequestError::QueueFull)),
+        "{refused:?}"
+    );
+
+    let mut attempts = Vec::new();
+    let stopped = loop {
+        match next_lifecycle(&mut inbound, Duration::from_secs(60)).await {
+            Lifecycle::Reconnecting { attempt, delay } => attempts.push((attempt, delay)),
+            Lifecycle::Stopped { error } => break error,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    let down_for = disconnected_at.elapsed();
+    let ceilings = [1, 2, 4, 8];
+    assert_eq!(attempts.len(), 4, "{attempts:?}");
+    for (i, (attempt, delay)) in attempts.iter().enumerate() {
+        assert_eq!(*attempt as usize, i + 1);
+        assert!(
+            *delay <= Duration::from_secs(ceilings[i]),
+            "attempt {attempt}: {delay:?}"
+        );
+    }
+    // Every attempt waited its delay before failing.
+    let slept: Duration = attempts.iter().map(|(_, delay)| *delay).sum();
+    assert!(down_for >= slept, "down {down_for:?}, delays {slept:?}");
+    assert!(
+        down_for <= slept + Duration::from_millis(100),
+        "down {down_for:?}, delays {slept:?}"
+    );
+    let error = stopped.expect("gave up with an error");
+    assert!(
+        matches!(*error, TransportError::GaveUp { attempts: 4 }),
+        "{error:?}"
+    );
+
+    let (result, waited) = waiting.await.expect("task");
+    assert!(
+        matches!(
+            result,
+            Err(RequestError::NotConnected | RequestError::Stopped(_))
+        ),
+        "{result:?}"
+    );
+    assert!(waited <= Duration::from_secs(2), "{waited:?}");
+}
