@@ -2,13 +2,15 @@
 
 use bytes::Bytes;
 use mezon_proto::api;
+use mezon_proto::prost::Message as _;
 use mezon_proto::realtime::ChannelMessageSend;
 
 use crate::state::{State, unix_now};
 use crate::world::Channel;
 
 /// Builds a new message with a fresh id, sent by `sender_id` into `channel`. The nested lists
-/// are stored in their current form: serialized `Message*List` bytes.
+/// are stored in their current form: serialized `Message*List` bytes. A reply carries the
+/// message it references (first reference, same channel) in `referenced_message`.
 pub(crate) fn new_message(
     state: &mut State,
     channel: &Channel,
@@ -21,6 +23,12 @@ pub(crate) fn new_message(
         .world
         .find_clan(channel.clan_id)
         .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let referenced_message = send
+        .references
+        .first()
+        .and_then(|r| state.find_message(channel.id, r.message_ref_id))
+        .map(|m| Bytes::from(m.encode_to_vec()))
         .unwrap_or_default();
     api::ChannelMessage {
         clan_id: channel.clan_id,
@@ -47,7 +55,7 @@ pub(crate) fn new_message(
         references: list_bytes(api::MessageRefList {
             refs: send.references.clone(),
         }),
-        referenced_message: Bytes::new(),
+        referenced_message,
         create_time_seconds: now,
         update_time_seconds: now,
         mode: channel.stream_mode(),

@@ -19,7 +19,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-use crate::api::{self, ApiError, Caller};
+use crate::api::{self, Caller};
 use crate::shared::Shared;
 use crate::socket;
 use crate::state::HttpCall;
@@ -134,18 +134,21 @@ async fn login(shared: &Shared, request: Request<Incoming>) -> Reply {
         state.refuse_logins -= 1;
     }
     let authorized = valid && !refused;
+    let reply = if authorized {
+        let session = state.new_session();
+        proto_reply(Bytes::from(session.encode_to_vec()))
+    } else {
+        tracing::debug!(refused, "login refused");
+        status(StatusCode::UNAUTHORIZED, "bad credentials")
+    };
     state.log_http(HttpCall {
         path: LOGIN_PATH.to_owned(),
         method_name: None,
         authorized,
+        status: reply.status().as_u16(),
         body,
     });
-    if !authorized {
-        tracing::debug!(refused, "login refused");
-        return status(StatusCode::UNAUTHORIZED, "bad credentials");
-    }
-    let session = state.new_session();
-    proto_reply(Bytes::from(session.encode_to_vec()))
+    reply
 }
 
 /// `Bearer <access token>`; `SessionRefresh` uses `Basic <api key>` instead (bearer also
@@ -166,27 +169,30 @@ async fn api_call(shared: &Shared, request: Request<Incoming>, method: String) -
             .map(|_| state.config.bot_id),
         None => None,
     };
+    let reply = match user_id {
+        None => status(StatusCode::UNAUTHORIZED, "missing or invalid token"),
+        Some(user_id) => {
+            let caller = Caller {
+                user_id,
+                conn: None,
+            };
+            match api::call(&mut state, caller, &method, &body) {
+                Ok(response) => proto_reply(response),
+                Err(error) => {
+                    tracing::debug!(%method, %error, "API call failed");
+                    status(error.http_status(), &error.to_string())
+                }
+            }
+        }
+    };
     state.log_http(HttpCall {
         path: format!("{API_PREFIX}{method}"),
-        method_name: Some(method.clone()),
+        method_name: Some(method),
         authorized: user_id.is_some(),
-        body: body.clone(),
+        status: reply.status().as_u16(),
+        body,
     });
-    let Some(user_id) = user_id else {
-        return status(StatusCode::UNAUTHORIZED, "missing or invalid token");
-    };
-    let caller = Caller {
-        user_id,
-        conn: None,
-    };
-    match api::call(&mut state, caller, &method, &body) {
-        Ok(response) => proto_reply(response),
-        Err(error @ ApiError::UnknownMethod(_)) => status(error.http_status(), &error.to_string()),
-        Err(error) => {
-            tracing::debug!(%method, %error, "API call failed");
-            status(error.http_status(), &error.to_string())
-        }
-    }
+    reply
 }
 
 /// The `token` query parameter, percent-decoded.
@@ -226,22 +232,24 @@ fn percent_decode(text: &str) -> String {
 /// once hyper hands the connection over.
 fn upgrade(shared: &Arc<Shared>, request: Request<Incoming>) -> Reply {
     let token = request.uri().query().and_then(query_token);
-    let user_id = {
-        let mut state = shared.lock();
-        let user_id = token
-            .as_deref()
-            .and_then(|t| state.tokens.check(t, TokenKind::Access));
-        state.log_http(HttpCall {
-            path: WS_PATH.to_owned(),
-            method_name: None,
-            authorized: user_id.is_some(),
-            body: Bytes::new(),
-        });
-        user_id
+    let user_id = token
+        .as_deref()
+        .and_then(|t| shared.lock().tokens.check(t, TokenKind::Access));
+    let reply = match user_id {
+        Some(user_id) => accept_upgrade(shared, request, user_id),
+        None => status(StatusCode::UNAUTHORIZED, "missing or invalid token"),
     };
-    let Some(user_id) = user_id else {
-        return status(StatusCode::UNAUTHORIZED, "missing or invalid token");
-    };
+    shared.lock().log_http(HttpCall {
+        path: WS_PATH.to_owned(),
+        method_name: None,
+        authorized: user_id.is_some(),
+        status: reply.status().as_u16(),
+        body: Bytes::new(),
+    });
+    reply
+}
+
+fn accept_upgrade(shared: &Arc<Shared>, request: Request<Incoming>, user_id: i64) -> Reply {
     let is_websocket = request
         .headers()
         .get(UPGRADE)

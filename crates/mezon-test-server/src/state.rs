@@ -46,6 +46,8 @@ pub struct HttpCall {
     pub method_name: Option<String>,
     /// Whether the request carried valid credentials.
     pub authorized: bool,
+    /// The HTTP status answered (101 for an accepted upgrade).
+    pub status: u16,
     /// The request body.
     pub body: Bytes,
 }
@@ -56,6 +58,7 @@ impl fmt::Debug for HttpCall {
             .field("path", &self.path)
             .field("method_name", &self.method_name)
             .field("authorized", &self.authorized)
+            .field("status", &self.status)
             .field("body_len", &self.body.len())
             .finish()
     }

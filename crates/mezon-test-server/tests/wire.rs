@@ -95,7 +95,12 @@ async fn login_with_bad_credentials_is_401() {
         let (status, _) = post(server.addr(), "/v2/apps/authenticate/token", &headers, body).await;
         assert_eq!(status, 401);
     }
-    assert!(server.http_log().iter().all(|call| !call.authorized));
+    assert!(
+        server
+            .http_log()
+            .iter()
+            .all(|call| !call.authorized && call.status == 401)
+    );
     server.shutdown().await;
 }
 
@@ -402,6 +407,45 @@ async fn dm_messages_reach_the_bot_after_clan_0_join() {
     assert_eq!(
         (message.message_id, message.clan_id, message.mode),
         (id, 0, 4)
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn replies_carry_the_referenced_message() {
+    let server = start().await;
+    let (_, mut socket) = login_and_connect(&server).await;
+    request(&mut socket, 1, clan_join(demo::CLAN_ID)).await;
+    let question = server
+        .user(demo::ALICE_ID)
+        .send_message(demo::TEXT_CHANNEL_ID, "question")
+        .unwrap();
+    next_envelope(&mut socket).await;
+    let M::ChannelMessageSend(mut reply) =
+        text_send(demo::CLAN_ID, demo::TEXT_CHANNEL_ID, "answer")
+    else {
+        unreachable!()
+    };
+    reply.references = vec![mezon_proto::api::MessageRef {
+        message_ref_id: question,
+        message_sender_id: demo::ALICE_ID,
+        message_sender_username: "alice".into(),
+        content: r#"{"t":"question"}"#.into(),
+        ..Default::default()
+    }];
+    let answer = request(&mut socket, 2, M::ChannelMessageSend(reply)).await;
+    assert!(matches!(answer, M::ChannelMessageAck(_)));
+
+    use mezon_proto::prost::Message as _;
+    let stored = server.messages(demo::TEXT_CHANNEL_ID);
+    let reply = stored.last().unwrap();
+    let refs = mezon_proto::api::MessageRefList::decode(reply.references.clone()).unwrap();
+    assert_eq!(refs.refs[0].message_ref_id, question);
+    let quoted =
+        mezon_proto::api::ChannelMessage::decode(reply.referenced_message.clone()).unwrap();
+    assert_eq!(
+        (quoted.message_id, quoted.sender_id),
+        (question, demo::ALICE_ID)
     );
     server.shutdown().await;
 }
