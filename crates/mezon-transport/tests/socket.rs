@@ -550,3 +550,49 @@ async fn backoff_between_failed_attempts_then_give_up() {
     );
     assert!(waited <= Duration::from_secs(2), "{waited:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn pacing_holds_requests_back_but_never_pings() {
+    common::keep_clock_ticking();
+    let server = server(ServerConfig::default()).await;
+    let config = config(&server).rate_limits(mezon_transport::RateLimits::new(Some(10.0), None));
+    let (handle, mut inbound) = Transport::connect(config, creds(&server), None)
+        .await
+        .expect("connect");
+    assert!(matches!(
+        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
+        Lifecycle::Connected
+    ));
+    // 10 frames of burst, then 10 per second: 260 frames take 25 s, during which the
+    // heartbeat must keep pinging on its own schedule.
+    let started = Instant::now();
+    let mut senders = Vec::new();
+    for n in 0..260 {
+        let sender = handle.clone();
+        senders.push(tokio::spawn(async move {
+            sender
+                .send(Message::ClanJoin(ClanJoin {
+                    clan_id: n,
+                    ..Default::default()
+                }))
+                .await
+        }));
+    }
+    for sender in senders {
+        sender.await.expect("task").expect("sent");
+    }
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(25) && took < Duration::from_secs(26),
+        "{took:?}"
+    );
+    let pings = server
+        .received()
+        .iter()
+        .filter(|r| matches!(r.envelope.message, Some(Message::Ping(_))))
+        .count();
+    assert!(pings >= 3, "only {pings} pings while paced");
+    assert!(handle.is_connected());
+    assert_eq!(server.connections().len(), 1);
+    handle.shutdown().await;
+}
