@@ -422,3 +422,89 @@ fn futures_executor_block_on<F: std::future::Future>(future: F) -> F::Output {
     }
     panic!("future did not complete");
 }
+
+#[tokio::test]
+async fn zero_workers_and_capacity_are_raised_to_one() {
+    for mode in [
+        DispatchMode::Sequential,
+        DispatchMode::PerChannel,
+        DispatchMode::Concurrent,
+    ] {
+        let d = EventDispatcher::<Log>::new(
+            DispatchConfig::default()
+                .with_mode(mode)
+                .with_workers(0)
+                .with_queue_capacity(0),
+        );
+        let _ = d.on_channel_message(|m, log: Log| {
+            log.lock().expect("lock").push(m.content.clone());
+        });
+        let ctx = log();
+        for id in 0..3 {
+            d.dispatch(message(id, id), ctx.clone()).await;
+        }
+        d.shutdown().await;
+        assert_eq!(entries(&ctx), ["m0", "m1", "m2"], "{mode:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_error_hook_or_predicate_does_not_stop_dispatch() {
+    let d = dispatcher(DispatchMode::PerChannel);
+    d.set_error_hook(|_failure| panic!("hook panics too"));
+    let bad_wait = d.wait_for(|_e| panic!("predicate panics"), Duration::from_secs(5));
+    let _ = d.on_channel_message(|m, log: Log| {
+        log.lock().expect("lock").push(m.content.clone());
+        if m.message_id == 0 {
+            panic!("handler panics");
+        }
+    });
+    let ctx = log();
+    d.dispatch(message(1, 0), ctx.clone()).await;
+    d.dispatch(message(1, 1), ctx.clone()).await;
+    d.shutdown().await;
+    assert_eq!(entries(&ctx), ["m0", "m1"]);
+    // The wait whose predicate panicked is dropped rather than left hanging.
+    assert_eq!(bad_wait.await.map(|_| ()), Err(WaitError::Closed));
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_waits_for_running_handlers_in_concurrent_mode() {
+    let d = EventDispatcher::<()>::new(
+        DispatchConfig::default()
+            .with_mode(DispatchMode::Concurrent)
+            .with_workers(4),
+    );
+    let done = Arc::new(AtomicUsize::new(0));
+    {
+        let done = Arc::clone(&done);
+        let _ = d.on_channel_message(move |_m, ()| {
+            let done = Arc::clone(&done);
+            async move {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    }
+    for id in 0..8 {
+        d.dispatch(message(id, id), ()).await;
+    }
+    d.shutdown().await;
+    assert_eq!(done.load(Ordering::SeqCst), 8);
+    // After shutdown events are dropped, not handled.
+    d.dispatch(message(1, 1), ()).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(done.load(Ordering::SeqCst), 8);
+}
+
+#[tokio::test]
+async fn once_adds_only_its_kind_to_the_interests() {
+    let d = dispatcher(DispatchMode::PerChannel);
+    let wait = d.once(EventKind::ChannelCreatedEvent);
+    assert_eq!(
+        d.interests(),
+        EventKindSet::of(EventKind::ChannelCreatedEvent)
+    );
+    drop(wait);
+    assert!(d.interests().is_empty(), "a dropped wait is forgotten");
+}

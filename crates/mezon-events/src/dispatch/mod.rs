@@ -153,6 +153,10 @@ struct Shared<C> {
 ///   makes [`Dispatcher::dispatch`] wait instead of growing memory.
 /// - Workers start at the first dispatch, on the current tokio runtime; without one, handlers
 ///   run inline in `dispatch`.
+/// - Events with neither a channel nor a clan id (lifecycle events, notifications, …) share
+///   one ordering key; in per-channel mode there is no order *between* keys.
+/// - A handler must not await [`Dispatcher::shutdown`], nor `dispatch` into its own full queue:
+///   both would wait for the handler itself. Spawn a task for such work.
 pub struct EventDispatcher<C> {
     shared: Arc<Shared<C>>,
 }

@@ -60,8 +60,19 @@ impl Waiters {
         let mut i = 0;
         while i < list.len() {
             let waiter = &list[i];
-            let matches = waiter.kind.is_none_or(|k| Some(k) == kind) && (waiter.predicate)(event);
-            if waiter.tx.is_closed() || matches {
+            let wanted = waiter.kind.is_none_or(|k| Some(k) == kind);
+            // A panicking predicate must not take the dispatching task down; it ends its wait.
+            let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                wanted && (waiter.predicate)(event)
+            }));
+            let (matches, failed) = match verdict {
+                Ok(matches) => (matches, false),
+                Err(_) => {
+                    tracing::error!("a wait_for predicate panicked; that wait is dropped");
+                    (false, true)
+                }
+            };
+            if waiter.tx.is_closed() || matches || failed {
                 let waiter = list.swap_remove(i);
                 if matches {
                     let _ = waiter.tx.send(Arc::clone(event));
