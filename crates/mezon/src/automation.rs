@@ -81,18 +81,18 @@ pub(crate) fn install(client: &Client) {
     let _ = d.on_internal(
         EventKind::UserChannelRemovedEvent,
         |event, client: Client| {
-            if let Event::UserChannelRemovedEvent(removed) = &*event {
-                if removed.user_ids.contains(&client.user_id()) {
-                    client.inner.state.left_channel(removed.channel_id);
-                }
+            if let Event::UserChannelRemovedEvent(removed) = &*event
+                && removed.user_ids.contains(&client.user_id())
+            {
+                client.inner.state.left_channel(removed.channel_id);
             }
         },
     );
     let _ = d.on_internal(EventKind::UserClanRemovedEvent, |event, client: Client| {
-        if let Event::UserClanRemovedEvent(removed) = &*event {
-            if removed.user_ids.contains(&client.user_id()) {
-                client.inner.state.left_clan(removed.clan_id);
-            }
+        if let Event::UserClanRemovedEvent(removed) = &*event
+            && removed.user_ids.contains(&client.user_id())
+        {
+            client.inner.state.left_clan(removed.clan_id);
         }
     });
     let _ = d.on_internal(

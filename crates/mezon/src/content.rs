@@ -338,10 +338,10 @@ impl MessageContent {
     /// plain text, so a message is never lost to a format surprise.
     pub fn parse(raw: &str) -> Self {
         let trimmed = raw.trim_start();
-        if trimmed.starts_with('{') {
-            if let Ok(content) = serde_json::from_str::<MessageContent>(raw) {
-                return content;
-            }
+        if trimmed.starts_with('{')
+            && let Ok(content) = serde_json::from_str::<MessageContent>(raw)
+        {
+            return content;
         }
         Self::text(raw)
     }

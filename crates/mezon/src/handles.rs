@@ -402,7 +402,6 @@ impl Clan {
             .handle()?
             .call::<methods::ListClanUsers>(api::ListClanUsersRequest {
                 clan_id: self.desc.clan_id,
-                ..api::ListClanUsersRequest::default()
             })
             .await?;
         Ok(list

@@ -66,3 +66,8 @@ pub use mezon_transport as transport;
 /// The local Mezon server, for offline development and tests (feature `testing`).
 #[cfg(feature = "testing")]
 pub use mezon_test_server as testing;
+
+/// The snippets of `docs/guide.md`, compiled as doc tests so the guide stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide.md")]
+mod guide_examples {}

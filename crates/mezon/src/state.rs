@@ -225,10 +225,10 @@ impl State {
 
     /// Stores a channel description, and the DM mapping when it is a DM.
     pub(crate) fn put_channel(&self, ch: api::ChannelDescription) {
-        if ch.r#type == 3 {
-            if let Some(&peer) = ch.user_ids.first() {
-                self.set_dm(peer, ch.channel_id);
-            }
+        if ch.r#type == 3
+            && let Some(&peer) = ch.user_ids.first()
+        {
+            self.set_dm(peer, ch.channel_id);
         }
         self.channels.put(ch.channel_id, ch);
     }
