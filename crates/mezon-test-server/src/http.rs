@@ -51,6 +51,8 @@ pub(crate) async fn handle(
         (&Method::GET, WS_PATH) => upgrade(&shared, request),
         _ => status(StatusCode::NOT_FOUND, "not found"),
     };
+    // Waiters on the HTTP log or on stored messages (an HTTP edit) look again.
+    shared.notify();
     Ok(reply)
 }
 

@@ -56,3 +56,8 @@ pub use requests::MUST_JOIN;
 pub use server::{RawFrame, Target, TestServer};
 pub use state::{ConnId, HttpCall, Received};
 pub use world::{World, channel_type, demo};
+
+/// Compiles the README's example.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -415,6 +415,37 @@ impl TestServer {
         self.shared.lock().http_log.iter().cloned().collect()
     }
 
+    /// Waits until an HTTP request matching `predicate` was handled (earlier ones count);
+    /// returns the first match.
+    pub async fn wait_for_http(
+        &self,
+        mut predicate: impl FnMut(&HttpCall) -> bool,
+        timeout: Duration,
+    ) -> Result<HttpCall, WaitError> {
+        self.wait_until(timeout, |state| {
+            state.http_log.iter().find(|c| predicate(c)).cloned()
+        })
+        .await
+    }
+
+    /// Waits until a channel holds a message matching `predicate` (for example the bot's
+    /// reply); returns the first match.
+    pub async fn wait_for_message(
+        &self,
+        channel_id: i64,
+        mut predicate: impl FnMut(&api::ChannelMessage) -> bool,
+        timeout: Duration,
+    ) -> Result<api::ChannelMessage, WaitError> {
+        self.wait_until(timeout, |state| {
+            state
+                .messages(channel_id)
+                .iter()
+                .find(|m| predicate(m))
+                .cloned()
+        })
+        .await
+    }
+
     /// The messages stored for a channel, oldest first, edits and deletions applied.
     pub fn messages(&self, channel_id: i64) -> Vec<api::ChannelMessage> {
         self.shared.lock().messages(channel_id).to_vec()

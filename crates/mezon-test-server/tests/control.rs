@@ -609,3 +609,52 @@ async fn clan_and_thread_announcements() {
     ));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn waits_for_http_calls_and_stored_messages() {
+    let server = start().await;
+    let (session, mut socket) = login_and_connect(&server).await;
+    let login = server
+        .wait_for_http(|c| c.path.ends_with("/authenticate/token"), PATIENCE)
+        .await
+        .unwrap();
+    assert_eq!((login.status, login.authorized), (200, true));
+    request(
+        &mut socket,
+        1,
+        M::ClanJoin(realtime::ClanJoin {
+            clan_id: demo::CLAN_ID,
+            is_last_field: false,
+        }),
+    )
+    .await;
+
+    let waiting = server.wait_for_message(
+        demo::TEXT_CHANNEL_ID,
+        |m| m.content.contains("pong"),
+        PATIENCE,
+    );
+    let sending = async {
+        request(
+            &mut socket,
+            2,
+            M::ChannelMessageSend(send_in(demo::TEXT_CHANNEL_ID, "pong")),
+        )
+        .await
+    };
+    let (found, acked) = tokio::join!(waiting, sending);
+    let M::ChannelMessageAck(ack) = acked else {
+        panic!("expected an ack")
+    };
+    assert_eq!(found.unwrap().message_id, ack.message_id);
+
+    let missing = server
+        .wait_for_http(
+            |c| c.method_name.as_deref() == Some("Never"),
+            Duration::from_millis(50),
+        )
+        .await;
+    assert!(missing.is_err());
+    drop(session);
+    server.shutdown().await;
+}
