@@ -111,14 +111,14 @@ impl EventKindSet {
     }
 
     /// Adds `kind`; returns whether it was new.
-    pub fn insert(&mut self, kind: EventKind) -> bool {
+    pub const fn insert(&mut self, kind: EventKind) -> bool {
         let new = !self.contains(kind);
         *self = self.with(kind);
         new
     }
 
     /// Removes `kind`; returns whether it was present.
-    pub fn remove(&mut self, kind: EventKind) -> bool {
+    pub const fn remove(&mut self, kind: EventKind) -> bool {
         let present = self.contains(kind);
         *self = self.without(kind);
         present

@@ -134,7 +134,6 @@ impl<C: Send + Sync> Unregister for Registry<C> {
 ///
 /// Dropping it keeps the handler registered (bots usually register once for their whole
 /// life); call [`Subscription::unsubscribe`] to remove it.
-#[must_use = "dropping a Subscription keeps the handler; call .unsubscribe() to remove it"]
 pub struct Subscription {
     kind: EventKind,
     id: u64,
