@@ -70,7 +70,7 @@ impl<'a> HumanUser<'a> {
         let message_sender_id = state
             .find_message(channel_id, message_id)
             .map_or(0, |m| m.sender_id);
-        let reaction = M::MessageReactionEvent(api::MessageReaction {
+        let reaction = api::MessageReaction {
             id: state.next_id(),
             emoji_id,
             sender_id: self.user_id,
@@ -83,9 +83,10 @@ impl<'a> HumanUser<'a> {
             message_sender_id,
             is_public: !channel.private,
             ..Default::default()
-        });
+        };
+        state.apply_reaction(&reaction);
         let targets = state.audience(&channel);
-        state.push_to_all(&targets, &reaction);
+        state.push_to_all(&targets, &M::MessageReactionEvent(reaction));
         Ok(())
     }
 

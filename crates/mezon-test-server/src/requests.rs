@@ -278,6 +278,7 @@ fn react(
     }
     reaction.sender_id = caller(state, conn).user_id;
     reaction.clan_id = channel.clan_id;
+    state.apply_reaction(&reaction);
     let targets: Vec<ConnId> = state
         .audience(&channel)
         .into_iter()

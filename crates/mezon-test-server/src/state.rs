@@ -305,6 +305,36 @@ impl State {
         Some(message.clone())
     }
 
+    /// Records a reaction on the stored message (if any) in its `reactions` list: added, or
+    /// for `action = true` the sender's reactions with that emoji removed.
+    pub(crate) fn apply_reaction(&mut self, reaction: &api::MessageReaction) {
+        let Some(message) = self
+            .messages
+            .get_mut(&reaction.channel_id)
+            .and_then(|list| {
+                list.iter_mut()
+                    .find(|m| m.message_id == reaction.message_id)
+            })
+        else {
+            return;
+        };
+        // Stored lists are always written by this server, in the current (protobuf) form.
+        let mut list =
+            api::MessageReactionList::decode(message.reactions.clone()).unwrap_or_default();
+        if reaction.action {
+            list.reactions.retain(|r| {
+                !(r.emoji_id == reaction.emoji_id && r.sender_id == reaction.sender_id)
+            });
+        } else {
+            list.reactions.push(reaction.clone());
+        }
+        message.reactions = if list.reactions.is_empty() {
+            Bytes::new()
+        } else {
+            Bytes::from(list.encode_to_vec())
+        };
+    }
+
     /// Removes a message; returns it.
     pub(crate) fn delete_message(
         &mut self,

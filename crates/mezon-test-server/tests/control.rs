@@ -545,6 +545,21 @@ async fn humans_dm_and_react() {
         (demo::ALICE_ID, 7, false)
     );
     assert_eq!(reaction.message_sender_id, demo::ALICE_ID);
+
+    // The stored message keeps its reactions; taking one back removes it.
+    let reactions = |server: &TestServer| {
+        let stored = server.messages(demo::TEXT_CHANNEL_ID);
+        let message = stored.iter().find(|m| m.message_id == message_id).unwrap();
+        api::MessageReactionList::decode(message.reactions.clone())
+            .unwrap()
+            .reactions
+    };
+    assert_eq!(reactions(&server).len(), 1);
+    assert_eq!(reactions(&server)[0].emoji_id, 7);
+    alice
+        .react(demo::TEXT_CHANNEL_ID, message_id, 7, true)
+        .unwrap();
+    assert!(reactions(&server).is_empty());
     server.shutdown().await;
 }
 
