@@ -215,7 +215,7 @@ impl ReconnectPolicy {
         if !ceiling.is_finite() || ceiling >= self.max_delay.as_secs_f64() {
             self.max_delay
         } else {
-            Duration::from_secs_f64(ceiling)
+            Duration::try_from_secs_f64(ceiling).unwrap_or(self.max_delay)
         }
     }
 
@@ -225,7 +225,8 @@ impl ReconnectPolicy {
         if ceiling.is_zero() {
             return ceiling;
         }
-        Duration::from_secs_f64(rng.random_range(0.0..=ceiling.as_secs_f64()))
+        Duration::try_from_secs_f64(rng.random_range(0.0..=ceiling.as_secs_f64()))
+            .unwrap_or(ceiling)
     }
 }
 

@@ -101,10 +101,10 @@ pub(crate) async fn run(
             link.close(DisconnectReason::HeartbeatTimeout);
             return;
         }
-        let next = ping_sent + interval;
+        let until_next_ping = interval.saturating_sub(ping_sent.elapsed());
         tokio::select! {
             _ = link.closed.cancelled() => return,
-            _ = tokio::time::sleep_until(next) => {}
+            _ = tokio::time::sleep(until_next_ping) => {}
         }
     }
 }

@@ -31,3 +31,14 @@ pub use inbound::{BadFrame, DisconnectReason, Inbound, InboundStream, Lifecycle}
 pub use secret::{Credentials, Secret};
 pub use session::{Session, login};
 pub use transport::{Api, RejoinHook, Transport, TransportHandle};
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn handle_and_stream_can_move_between_tasks() {
+        fn send_sync<T: Send + Sync + Clone + 'static>() {}
+        fn send_unpin<T: Send + Unpin + 'static>() {}
+        send_sync::<crate::TransportHandle>();
+        send_unpin::<crate::InboundStream>();
+    }
+}

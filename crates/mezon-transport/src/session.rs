@@ -124,7 +124,7 @@ pub(crate) fn decode_claims(token: &str) -> Option<Claims> {
         .get("exp")
         .and_then(as_i64)
         .and_then(|secs| u64::try_from(secs).ok())
-        .map(|secs| UNIX_EPOCH + Duration::from_secs(secs));
+        .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)));
     let uid = json.get("uid").and_then(as_i64);
     let vars = json
         .get("vrs")
@@ -245,6 +245,23 @@ pub(crate) mod tests {
         assert_eq!(claims.uid, Some(42));
         assert_eq!(claims.vars.get("a").map(String::as_str), Some("b"));
         assert_eq!(claims.vars.get("n").map(String::as_str), Some("3"));
+    }
+
+    #[test]
+    fn absurd_expiry_does_not_panic() {
+        for exp in [
+            serde_json::json!(u64::MAX),
+            serde_json::json!(-5),
+            serde_json::json!(1e300),
+        ] {
+            let token = jwt(&serde_json::json!({"exp": exp, "uid": 1}));
+            let session = Session::from_proto(api::Session {
+                token,
+                ..Default::default()
+            });
+            assert_eq!(session.user_id, 1);
+            let _ = session.remaining();
+        }
     }
 
     #[test]

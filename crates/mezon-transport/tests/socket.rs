@@ -199,6 +199,15 @@ async fn silent_link_is_declared_dead_and_replaced_within_20_s() {
         replaced_after >= Duration::from_secs(10),
         "{replaced_after:?}"
     );
+    // The old connection's heartbeat is gone: the new link stays up through several of its
+    // own heartbeats.
+    let quiet = tokio::time::timeout(
+        Duration::from_secs(35),
+        futures_util::StreamExt::next(&mut inbound),
+    )
+    .await;
+    assert!(quiet.is_err(), "unexpected {quiet:?}");
+    assert!(handle.is_connected());
     handle
         .request(Message::Ping(Ping {}))
         .await
