@@ -30,7 +30,13 @@ pub struct ServerConfig {
     /// Whether the session's `ws_url` carries a `ws://` scheme (default: bare `host:port`, as
     /// the real gateway sends it).
     pub ws_url_with_scheme: bool,
-    /// Lifetime of access tokens (the `exp` claim). Refresh tokens live ten times longer.
+    /// Replaces the session's `ws_url` verbatim (for example `Some(String::new())`, to test a
+    /// client's fallback to `api_url`'s host). Takes precedence over `ws_url_with_scheme`.
+    pub session_ws_url: Option<String>,
+    /// Leave `Session.user_id` at 0, so clients must take the id from the token's `uid` claim.
+    pub omit_session_user_id: bool,
+    /// Lifetime of access tokens (the `exp` claim, in wall-clock Unix seconds: a paused tokio
+    /// clock does not expire them; use [`revoke_tokens`](crate::TestServer::revoke_tokens)). (the `exp` claim). Refresh tokens live ten times longer.
     pub token_ttl: Duration,
     /// Require a `channel_join` before sending into any channel, public ones included.
     pub strict_joins: bool,
@@ -57,6 +63,8 @@ impl Default for ServerConfig {
             bot_username: "local-bot".to_owned(),
             port: None,
             ws_url_with_scheme: false,
+            session_ws_url: None,
+            omit_session_user_id: false,
             token_ttl: Duration::from_secs(3600),
             strict_joins: false,
             echo_to_sender: false,
@@ -77,6 +85,8 @@ impl fmt::Debug for ServerConfig {
             .field("bot_username", &self.bot_username)
             .field("port", &self.port)
             .field("ws_url_with_scheme", &self.ws_url_with_scheme)
+            .field("session_ws_url", &self.session_ws_url)
+            .field("omit_session_user_id", &self.omit_session_user_id)
             .field("token_ttl", &self.token_ttl)
             .field("strict_joins", &self.strict_joins)
             .field("echo_to_sender", &self.echo_to_sender)

@@ -130,10 +130,10 @@ impl TestServer {
             .local_addr()
             .map_err(|source| StartError::Bind { port, source })?;
         let base_url = format!("http://{addr}");
-        let ws_url = if config.ws_url_with_scheme {
-            format!("ws://{addr}")
-        } else {
-            addr.to_string()
+        let ws_url = match (&config.session_ws_url, config.ws_url_with_scheme) {
+            (Some(verbatim), _) => verbatim.clone(),
+            (None, true) => format!("ws://{addr}"),
+            (None, false) => addr.to_string(),
         };
         let mut state = State::new(config);
         state.base_url = base_url.clone();

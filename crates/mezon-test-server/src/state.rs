@@ -374,7 +374,11 @@ impl State {
             created: false,
             token,
             refresh_token,
-            user_id: bot_id,
+            user_id: if self.config.omit_session_user_id {
+                0
+            } else {
+                bot_id
+            },
             is_remember: false,
             api_url: self.base_url.clone(),
             id_token: String::new(),

@@ -123,6 +123,29 @@ async fn ws_url_carries_a_scheme_when_configured() {
 }
 
 #[tokio::test]
+async fn session_fields_can_be_shaped_for_client_fallbacks() {
+    let config = ServerConfig {
+        session_ws_url: Some(String::new()),
+        omit_session_user_id: true,
+        ..Default::default()
+    };
+    let server = TestServer::start(config).await.unwrap();
+    let session = login(&server).await;
+    assert_eq!((session.ws_url.as_str(), session.user_id), ("", 0));
+    // The id is still in the token's `uid` claim.
+    use base64::Engine as _;
+    let payload = session.token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["uid"].as_i64(), Some(server.bot_id()));
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn refused_logins_get_401_then_succeed() {
     let server = start().await;
     server.refuse_logins(2);
