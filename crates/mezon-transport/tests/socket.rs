@@ -239,6 +239,20 @@ async fn bad_frames_are_reported_and_skipped() {
             server.send_raw_frame(Target::All, bad_frames[injected % bad_frames.len()].clone());
             injected += 1;
         }
+        if n % 100 == 50 {
+            // Valid frames that are not events: a binary pong, and a raw answer nobody asked
+            // for. Neither reaches the consumer nor counts as bad.
+            server.send_raw_frame(Target::All, mezon_transport::frame::encode_binary_pong(7));
+            let stray = mezon_transport::frame::encode_raw_answer(
+                4242,
+                0,
+                &bytes::Bytes::from_static(b"stray"),
+                64,
+            );
+            for frame in stray {
+                server.send_raw_frame(Target::All, frame);
+            }
+        }
     }
     let mut events = Vec::new();
     let mut reported = Vec::new();
@@ -252,6 +266,11 @@ async fn bad_frames_are_reported_and_skipped() {
     }
     assert_eq!(events, (0..1000).collect::<Vec<_>>());
     assert_eq!(reported.len(), injected, "{reported:?}");
+    assert_eq!(
+        handle.unknown_answers(),
+        10,
+        "stray raw answers are counted"
+    );
     assert!(
         reported
             .iter()
