@@ -291,7 +291,11 @@ fn create_channel(
     let channel = Channel {
         clan_id: request.clan_id,
         id,
-        name: format!("channel-{id}"),
+        name: if request.channel_label.is_empty() {
+            format!("channel-{id}")
+        } else {
+            request.channel_label.clone()
+        },
         channel_type: request.r#type,
         private: request.channel_private != 0,
         parent_id: request.parent_id,

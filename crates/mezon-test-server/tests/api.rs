@@ -218,7 +218,25 @@ async fn creating_a_dm_returns_a_joinable_channel() {
     let again = call::<methods::CreateChannelDesc>(&server, &session.token, &request).await;
     assert_eq!(again.channel_id, dm.channel_id, "one DM per peer");
 
-    // The bot joins it and can then write there.
+    // A clan channel is created with its label.
+    let create = api::CreateChannelDescRequest {
+        clan_id: demo::CLAN_ID,
+        r#type: channel_type::TEXT,
+        channel_label: "news".into(),
+        ..Default::default()
+    };
+    let news = call::<methods::CreateChannelDesc>(&server, &session.token, &create).await;
+    assert_eq!(
+        (
+            news.clan_id,
+            news.channel_label.as_str(),
+            news.channel_private
+        ),
+        (demo::CLAN_ID, "news", 0)
+    );
+    assert!(news.channel_id > 0);
+
+    // The bot joins the DM and can then write there.
     let join = M::ChannelJoin(realtime::ChannelJoin {
         clan_id: 0,
         channel_id: dm.channel_id,
