@@ -82,6 +82,12 @@ impl From<Bytes> for RawFrame {
     }
 }
 
+impl From<String> for RawFrame {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
 impl From<&str> for RawFrame {
     fn from(text: &str) -> Self {
         Self::Text(text.to_owned())
