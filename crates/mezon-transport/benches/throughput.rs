@@ -55,7 +55,11 @@ fn classify_frames() {
     for _ in 0..D {
         black_box(Envelope::decode(black_box(envelope.clone())).ok());
     }
-    report("classify + decode pushed envelope", D, started.elapsed());
+    report(
+        "Envelope::decode (pushed channel_message)",
+        D,
+        started.elapsed(),
+    );
 }
 
 async fn round_trips() {

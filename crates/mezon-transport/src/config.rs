@@ -201,6 +201,12 @@ impl ReconnectPolicy {
         self
     }
 
+    /// Sets the growth factor of the delay ceiling (values below 1 count as 1).
+    pub fn multiplier(mut self, multiplier: f64) -> Self {
+        self.multiplier = multiplier;
+        self
+    }
+
     /// Sets the attempt limit.
     pub fn max_attempts(mut self, attempts: Option<u32>) -> Self {
         self.max_attempts = attempts;

@@ -4,6 +4,26 @@
 //!
 //! Start with [`Transport::connect`]: it yields a [`TransportHandle`] (cloneable; requests,
 //! typed API calls) and an [`InboundStream`] of pushed envelopes and lifecycle changes.
+//!
+//! What the transport guarantees:
+//! - **Answers never wait behind events.** The socket reader routes answers (and pongs) to
+//!   their requests itself; only pushed events go to the inbound stream.
+//! - **Backpressure, not memory growth.** The inbound stream is bounded
+//!   ([`TransportConfig::inbound_capacity`]); the reader holds at most as many events again and
+//!   then stops reading the socket. That pause does not count against the heartbeat, so a slow
+//!   consumer never makes the transport drop its own link.
+//! - **Liveness.** A ping goes out at connect and every 10 s; a link silent for 10 s after a
+//!   ping is closed and replaced. Each connection's heartbeat can only close that connection.
+//! - **Reconnects** use exponential backoff with full jitter ([`ReconnectPolicy`]). Requests in
+//!   flight fail at once with [`RequestError::ConnectionLost`]; new ones wait for the link
+//!   (bounded in number and time). After a reconnect the [`RejoinHook`] runs before any event of
+//!   the new connection is yielded. A rejected login stops the transport with
+//!   [`Lifecycle::Stopped`] instead of looping.
+//! - **Sessions** are refreshed before they expire, adopted when the server pushes one, and
+//!   replaced by a fresh login when refreshing fails. Tokens and the api key are [`Secret`]s
+//!   and never show up in `Debug` output or logs.
+//! - **Pacing**: token buckets for socket frames and HTTP calls ([`RateLimits`]); heartbeat
+//!   pings bypass them.
 #![deny(missing_docs)]
 
 pub use mezon_proto as proto;
