@@ -7,9 +7,11 @@
 //! Runs against the embedded local server: alice asks for a poll, the bot posts a card with
 //! buttons, alice clicks one, and the bot announces the vote.
 
-use mezon::builders::Choice;
+use mezon::builders::SelectOption;
 use mezon::testing::{ServerConfig, TestServer, World, demo};
-use mezon::{ButtonBuilder, ButtonStyle, Client, InteractiveBuilder, MessageContent};
+use mezon::{
+    ButtonBuilder, ButtonStyle, Client, InteractiveBuilder, MessageContent, OutgoingMessage,
+};
 use tokio::sync::mpsc;
 
 #[tokio::main]
@@ -37,16 +39,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .select_field(
                     "lunch:kind",
                     "Kind",
-                    vec![Choice::new("Pizza", "pizza"), Choice::new("Salad", "salad")],
+                    vec![
+                        SelectOption::new("Pizza", "pizza"),
+                        SelectOption::new("Salad", "salad"),
+                    ],
                 );
             let buttons = ButtonBuilder::new()
-                .button("vote:yes", "Yes", ButtonStyle::Success)
-                .button("vote:no", "No", ButtonStyle::Danger);
+                .button("vote:yes", "Yes", ButtonStyle::SUCCESS)
+                .button("vote:no", "No", ButtonStyle::DANGER);
             let poll = msg
                 .respond(
-                    MessageContent::text("Vote below")
+                    OutgoingMessage::new(MessageContent::text("Vote below"))
                         .embed(card)
-                        .components(buttons),
+                        .action_row(buttons),
                 )
                 .await?;
             let _ = poll_tx.send(poll.id()).await;

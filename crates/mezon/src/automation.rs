@@ -34,7 +34,7 @@ pub(crate) fn install(client: &Client) {
             let dest = Destination::new(
                 clan_id,
                 desc.channel_id,
-                ChannelType::from_wire(desc.r#type),
+                ChannelType::from_i32(desc.r#type),
                 desc.channel_private == 0,
             );
             client.join_channel(dest).await?;
@@ -47,7 +47,7 @@ pub(crate) fn install(client: &Client) {
             let Event::ChannelUpdatedEvent(updated) = &*event else {
                 return Ok(());
             };
-            if updated.channel_type != ChannelType::Thread.to_wire()
+            if updated.channel_type != ChannelType::Thread.as_i32()
                 || updated.status != THREAD_ACTIVE
             {
                 return Ok(());

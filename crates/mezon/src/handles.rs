@@ -8,10 +8,11 @@ use mezon_proto::api::{
 use mezon_transport::api::methods;
 
 use crate::client::Client;
-use crate::content::{Mention, MessageContent};
+use mezon_events::ChannelMessageExt as _;
+use mezon_events::content::MessageContent;
+
 use crate::error::{Error, Result};
 use crate::modes::ChannelType;
-use crate::nested;
 use crate::outgoing::{Destination, OutgoingMessage, Reaction};
 
 /// A message: a received one (handed to `on_channel_message` handlers) or one the bot sent.
@@ -75,22 +76,25 @@ impl Message {
         self.raw.topic_id
     }
 
-    /// The parsed content, with the message's mentions attached.
+    /// The parsed content, with the message's mentions attached. Content that is not the
+    /// JSON object the protocol specifies is taken as plain text.
     pub fn content(&self) -> MessageContent {
-        MessageContent::parse(&self.raw.content).with_mentions(self.mentions())
+        self.raw.content().unwrap_or_else(|error| {
+            tracing::debug!(%error, message_id = self.raw.message_id, "content is not JSON; using it as text");
+            let mut content = MessageContent::text(&self.raw.content);
+            content.mentions = self.mentions();
+            content
+        })
     }
 
     /// The plain text of the content.
     pub fn text(&self) -> String {
-        MessageContent::parse(&self.raw.content).text
+        self.content().as_text().to_owned()
     }
 
-    /// The mentions, decoded.
-    pub fn mentions(&self) -> Vec<Mention> {
-        nested::mentions(&self.raw.mentions)
-            .iter()
-            .map(Mention::from_proto)
-            .collect()
+    /// The mentions, decoded (empty if they do not decode).
+    pub fn mentions(&self) -> Vec<api::MessageMention> {
+        self.raw.mentions().unwrap_or_default()
     }
 
     /// Whether the bot is mentioned.
@@ -99,14 +103,14 @@ impl Message {
         self.mentions().iter().any(|m| m.user_id == me)
     }
 
-    /// The attachments, decoded.
+    /// The attachments, decoded (empty if they do not decode).
     pub fn attachments(&self) -> Vec<api::MessageAttachment> {
-        nested::attachments(&self.raw.attachments)
+        self.raw.attachments().unwrap_or_default()
     }
 
-    /// What this message replies to, decoded.
+    /// What this message replies to, decoded (empty if they do not decode).
     pub fn references(&self) -> Vec<api::MessageRef> {
-        nested::references(&self.raw.references)
+        self.raw.references().unwrap_or_default()
     }
 
     /// Where the message lives (a destination for sending there).
@@ -116,7 +120,7 @@ impl Message {
             Some(ch) => Destination::new(
                 self.raw.clan_id,
                 ch.channel_id,
-                ChannelType::from_wire(ch.r#type),
+                ChannelType::from_i32(ch.r#type),
                 ch.channel_private == 0,
             ),
             None => Destination::of_message(&self.raw),
@@ -209,7 +213,7 @@ impl Message {
                     api::ChannelDescription {
                         clan_id: d.clan_id,
                         channel_id: d.channel_id,
-                        r#type: d.channel_type.to_wire(),
+                        r#type: d.channel_type.as_i32(),
                         channel_private: i32::from(!d.is_public),
                         channel_label: self.raw.channel_label.clone(),
                         ..api::ChannelDescription::default()
@@ -270,7 +274,7 @@ impl Channel {
 
     /// The type.
     pub fn channel_type(&self) -> ChannelType {
-        ChannelType::from_wire(self.desc.r#type)
+        ChannelType::from_i32(self.desc.r#type)
     }
 
     /// Whether the channel is private.
@@ -369,7 +373,7 @@ impl Clan {
             .handle()?
             .call::<methods::ListChannelDescs>(ListChannelDescsRequest {
                 clan_id: self.desc.clan_id,
-                channel_type: ChannelType::Text.to_wire(),
+                channel_type: ChannelType::Text.as_i32(),
                 ..ListChannelDescsRequest::default()
             })
             .await?;

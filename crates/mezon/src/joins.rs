@@ -33,7 +33,7 @@ pub(crate) async fn connect_sequence(client: &Client, handle: &TransportHandle) 
     }
     let dms = handle
         .call::<methods::ListChannelDescs>(ListChannelDescsRequest {
-            channel_type: ChannelType::Dm.to_wire(),
+            channel_type: ChannelType::Dm.as_i32(),
             ..ListChannelDescsRequest::default()
         })
         .await?;

@@ -27,12 +27,10 @@ mod automation;
 pub mod builders;
 mod client;
 mod config;
-pub mod content;
 mod error;
 mod handles;
 mod joins;
 pub mod modes;
-pub mod nested;
 pub mod outgoing;
 mod pump;
 pub mod routing;
@@ -45,7 +43,6 @@ pub use api::ApiClient;
 pub use builders::{ButtonBuilder, ButtonStyle, InteractiveBuilder};
 pub use client::Client;
 pub use config::{ClientBuilder, ClientConfig};
-pub use content::{Mention, MessageContent};
 pub use error::{ConfigError, Error, Result};
 pub use handles::{Channel, Clan, Message, User};
 pub use modes::{ChannelType, StreamMode};
@@ -53,9 +50,10 @@ pub use outgoing::{Attachment, Destination, EphemeralOp, OutgoingMessage, Reacti
 pub use state::CacheSizes;
 pub use stream::EventStream;
 
+pub use mezon_events::content::{self, MessageContent};
 pub use mezon_events::{
-    DispatchConfig, DispatchMode, Event, EventKind, EventKindSet, HandlerFailure, Payload,
-    Subscription,
+    ChannelMessageExt, DispatchConfig, DispatchMode, Event, EventKind, EventKindSet,
+    HandlerFailure, Payload, Subscription,
 };
 pub use mezon_transport::{RateLimits, ReconnectPolicy};
 

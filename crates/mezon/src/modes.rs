@@ -1,4 +1,6 @@
-//! Channel types and stream modes (wire.md §6), and the conversions between them.
+//! Channel types (wire.md §6) and how they relate to stream modes.
+
+pub use mezon_events::message::StreamMode;
 
 /// The type of a channel, as carried in `channel_type` / `type` fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,7 +32,7 @@ pub enum ChannelType {
 
 impl ChannelType {
     /// Reads a wire value; unknown values are kept as [`ChannelType::Other`].
-    pub fn from_wire(value: i32) -> Self {
+    pub fn from_i32(value: i32) -> Self {
         match value {
             1 => Self::Text,
             2 => Self::Group,
@@ -47,7 +49,7 @@ impl ChannelType {
     }
 
     /// The wire value.
-    pub fn to_wire(self) -> i32 {
+    pub fn as_i32(self) -> i32 {
         match self {
             Self::Text => 1,
             Self::Group => 2,
@@ -79,57 +81,15 @@ impl ChannelType {
     }
 }
 
-/// The `mode` of a message: which kind of stream it belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StreamMode {
-    /// A clan channel (2): text, app, voice and streaming channels.
-    Channel,
-    /// A group (3).
-    Group,
-    /// A direct message (4).
-    Dm,
-    /// A clan-wide stream (5).
-    Clan,
-    /// A thread (6).
-    Thread,
-    /// A mode this SDK does not know yet.
-    Other(i32),
-}
-
-impl StreamMode {
-    /// Reads a wire value.
-    pub fn from_wire(value: i32) -> Self {
-        match value {
-            2 => Self::Channel,
-            3 => Self::Group,
-            4 => Self::Dm,
-            5 => Self::Clan,
-            6 => Self::Thread,
-            other => Self::Other(other),
-        }
-    }
-
-    /// The wire value.
-    pub fn to_wire(self) -> i32 {
-        match self {
-            Self::Channel => 2,
-            Self::Group => 3,
-            Self::Dm => 4,
-            Self::Clan => 5,
-            Self::Thread => 6,
-            Self::Other(v) => v,
-        }
-    }
-
-    /// The channel type to name in a `channel_join` for a stream of this mode
-    /// (DM → 3, group → 2, thread → 7, anything else → 1).
-    pub fn join_channel_type(self) -> ChannelType {
-        match self {
-            Self::Dm => ChannelType::Dm,
-            Self::Group => ChannelType::Group,
-            Self::Thread => ChannelType::Thread,
-            _ => ChannelType::Text,
+impl ChannelType {
+    /// The channel type a `channel_join` names for a stream of `mode` (DM → 3, group → 2,
+    /// thread → 7, anything else → 1), used when all a client knows is a message's mode.
+    pub fn for_join(mode: StreamMode) -> Self {
+        match mode {
+            StreamMode::Dm => Self::Dm,
+            StreamMode::Group => Self::Group,
+            StreamMode::Thread => Self::Thread,
+            _ => Self::Text,
         }
     }
 }
@@ -152,7 +112,7 @@ mod tests {
         ];
         for (channel_type, mode) in cases {
             assert_eq!(
-                ChannelType::from_wire(channel_type).stream_mode().to_wire(),
+                ChannelType::from_i32(channel_type).stream_mode().as_i32(),
                 mode,
                 "channel type {channel_type}"
             );
@@ -164,7 +124,7 @@ mod tests {
         let cases = [(4, 3), (3, 2), (6, 7), (2, 1), (5, 1)];
         for (mode, join) in cases {
             assert_eq!(
-                StreamMode::from_wire(mode).join_channel_type().to_wire(),
+                ChannelType::for_join(StreamMode::from_i32(mode)).as_i32(),
                 join
             );
         }
@@ -173,9 +133,8 @@ mod tests {
     #[test]
     fn wire_values_round_trip_including_unknown_ones() {
         for v in -1..=12 {
-            assert_eq!(ChannelType::from_wire(v).to_wire(), v);
-            assert_eq!(StreamMode::from_wire(v).to_wire(), v);
+            assert_eq!(ChannelType::from_i32(v).as_i32(), v);
         }
-        assert_eq!(ChannelType::from_wire(42), ChannelType::Other(42));
+        assert_eq!(ChannelType::from_i32(42), ChannelType::Other(42));
     }
 }

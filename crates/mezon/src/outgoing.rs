@@ -7,9 +7,10 @@ use mezon_proto::realtime::{
     EphemeralMessageSend, LastSeenMessageEvent, MessageTypingEvent,
 };
 
-use crate::content::MessageContent;
+use mezon_events::ChannelMessageExt as _;
+use mezon_events::content::{ActionRow, Embed, MessageContent};
+
 use crate::modes::{ChannelType, StreamMode};
-use crate::nested;
 
 /// `ChannelMessage.code` values the client sends.
 pub mod message_code {
@@ -62,7 +63,7 @@ impl Destination {
         Self {
             clan_id: msg.clan_id,
             channel_id: msg.channel_id,
-            channel_type: StreamMode::from_wire(msg.mode).join_channel_type(),
+            channel_type: ChannelType::for_join(StreamMode::from_i32(msg.mode)),
             is_public: msg.is_public,
         }
     }
@@ -72,7 +73,7 @@ impl Destination {
         ChannelJoin {
             clan_id: self.clan_id,
             channel_id: self.channel_id,
-            channel_type: self.channel_type.to_wire(),
+            channel_type: self.channel_type.as_i32(),
             is_public: self.is_public,
         }
     }
@@ -145,7 +146,7 @@ impl Attachment {
 ///
 /// ```
 /// use mezon::{MessageContent, OutgoingMessage, Attachment};
-/// let msg = OutgoingMessage::from(MessageContent::text("look"))
+/// let msg = OutgoingMessage::new(MessageContent::text("look"))
 ///     .attachment(Attachment::url("https://example.com/cat.png"))
 ///     .mention_everyone();
 /// # let _ = msg;
@@ -163,11 +164,23 @@ pub struct OutgoingMessage {
 
 impl OutgoingMessage {
     /// A message with `content`.
-    pub fn new(content: impl Into<MessageContent>) -> Self {
+    pub fn new(content: MessageContent) -> Self {
         Self {
-            content: content.into(),
+            content,
             ..Self::default()
         }
+    }
+
+    /// Adds an embed to the content.
+    pub fn embed(mut self, embed: impl Into<Embed>) -> Self {
+        self.content.embed.push(embed.into());
+        self
+    }
+
+    /// Adds a row of components (buttons, selects…) to the content.
+    pub fn action_row(mut self, row: impl Into<ActionRow>) -> Self {
+        self.content.components.push(row.into());
+        self
     }
 
     /// Adds an attachment.
@@ -216,16 +229,11 @@ impl OutgoingMessage {
         ChannelMessageSend {
             clan_id: dest.clan_id,
             channel_id: dest.channel_id,
-            content: self.content.to_json(),
-            mentions: self
-                .content
-                .mentions()
-                .iter()
-                .map(|m| m.to_proto())
-                .collect(),
+            content: self.content.to_json_string(),
+            mentions: self.content.mentions.clone(),
             attachments: self.attachments.iter().map(Attachment::to_proto).collect(),
             references: self.references.clone(),
-            mode: dest.mode().to_wire(),
+            mode: dest.mode().as_i32(),
             anonymous_message: self.anonymous,
             mention_everyone: self.mention_everyone,
             avatar: self.avatar.clone(),
@@ -242,15 +250,10 @@ impl OutgoingMessage {
             clan_id: dest.clan_id,
             channel_id: dest.channel_id,
             message_id,
-            content: self.content.to_json(),
-            mentions: self
-                .content
-                .mentions()
-                .iter()
-                .map(|m| m.to_proto())
-                .collect(),
+            content: self.content.to_json_string(),
+            mentions: self.content.mentions.clone(),
             attachments: self.attachments.iter().map(Attachment::to_proto).collect(),
-            mode: dest.mode().to_wire(),
+            mode: dest.mode().as_i32(),
             is_public: dest.is_public,
             topic_id: self.topic_id,
             ..ChannelMessageUpdate::default()
@@ -258,9 +261,27 @@ impl OutgoingMessage {
     }
 }
 
-impl<T: Into<MessageContent>> From<T> for OutgoingMessage {
-    fn from(content: T) -> Self {
+impl From<MessageContent> for OutgoingMessage {
+    fn from(content: MessageContent) -> Self {
         Self::new(content)
+    }
+}
+
+impl From<&str> for OutgoingMessage {
+    fn from(text: &str) -> Self {
+        Self::new(MessageContent::text(text))
+    }
+}
+
+impl From<String> for OutgoingMessage {
+    fn from(text: String) -> Self {
+        Self::new(MessageContent::text(text))
+    }
+}
+
+impl From<&String> for OutgoingMessage {
+    fn from(text: &String) -> Self {
+        Self::new(MessageContent::text(text))
     }
 }
 
@@ -274,7 +295,7 @@ pub fn reply_reference(original: &api::ChannelMessage) -> MessageRef {
         message_sender_clan_nick: original.clan_nick.clone(),
         message_sender_display_name: original.display_name.clone(),
         content: original.content.clone(),
-        has_attachment: !nested::attachments(&original.attachments).is_empty(),
+        has_attachment: original.attachments().is_ok_and(|a| !a.is_empty()),
         ..MessageRef::default()
     }
 }
@@ -285,7 +306,7 @@ pub fn remove(dest: &Destination, message_id: i64, topic_id: i64) -> ChannelMess
         clan_id: dest.clan_id,
         channel_id: dest.channel_id,
         message_id,
-        mode: dest.mode().to_wire(),
+        mode: dest.mode().as_i32(),
         is_public: dest.is_public,
         topic_id,
         ..ChannelMessageRemove::default()
@@ -373,7 +394,7 @@ pub fn reaction(
         channel_id: dest.channel_id,
         message_id,
         clan_id: dest.clan_id,
-        mode: dest.mode().to_wire(),
+        mode: dest.mode().as_i32(),
         message_sender_id,
         is_public: dest.is_public,
         ..api::MessageReaction::default()
@@ -385,7 +406,7 @@ pub fn typing(dest: &Destination) -> MessageTypingEvent {
     MessageTypingEvent {
         clan_id: dest.clan_id,
         channel_id: dest.channel_id,
-        mode: dest.mode().to_wire(),
+        mode: dest.mode().as_i32(),
         is_public: dest.is_public,
         ..MessageTypingEvent::default()
     }
@@ -397,7 +418,7 @@ pub fn mark_read(dest: &Destination, message_id: i64, now_seconds: u32) -> LastS
         clan_id: dest.clan_id,
         channel_id: dest.channel_id,
         message_id,
-        mode: dest.mode().to_wire(),
+        mode: dest.mode().as_i32(),
         timestamp_seconds: now_seconds,
         badge_count: 0,
     }

@@ -91,7 +91,7 @@ impl Client {
                     "server asks for a join; joining and retrying"
                 );
                 let join_dest = Destination {
-                    channel_type: dest.mode().join_channel_type(),
+                    channel_type: ChannelType::for_join(dest.mode()),
                     ..*dest
                 };
                 self.join_channel(join_dest).await?;
@@ -295,7 +295,7 @@ impl Client {
                         .handle()?
                         .call::<methods::CreateChannelDesc>(CreateChannelDescRequest {
                             clan_id: 0,
-                            r#type: ChannelType::Dm.to_wire(),
+                            r#type: ChannelType::Dm.as_i32(),
                             channel_private: 1,
                             user_ids: vec![user_id],
                             ..CreateChannelDescRequest::default()
@@ -306,7 +306,7 @@ impl Client {
                     if desc.user_ids.is_empty() {
                         desc.user_ids = vec![user_id];
                     }
-                    desc.r#type = ChannelType::Dm.to_wire();
+                    desc.r#type = ChannelType::Dm.as_i32();
                     state.put_channel(desc);
                     self.join_channel(Destination::dm(channel_id)).await?;
                     Ok::<_, Error>(channel_id)
@@ -322,7 +322,7 @@ impl Client {
             .get(channel_id)
             .unwrap_or_else(|| api::ChannelDescription {
                 channel_id,
-                r#type: ChannelType::Dm.to_wire(),
+                r#type: ChannelType::Dm.as_i32(),
                 channel_private: 1,
                 user_ids: vec![user_id],
                 ..api::ChannelDescription::default()

@@ -6,7 +6,9 @@ mod common;
 use common::*;
 use mezon::proto::api;
 use mezon::proto::realtime::{ChannelMessageSend, envelope::Message as M};
-use mezon::{ChannelType, Destination, Message, MessageContent};
+use mezon::{
+    ChannelMessageExt as _, ChannelType, Destination, Message, MessageContent, OutgoingMessage,
+};
 use tokio::sync::mpsc;
 
 fn general() -> Destination {
@@ -49,14 +51,14 @@ async fn user_message_reaches_on_channel_message_with_typed_content_and_mentions
     });
     let content = MessageContent::text("hey ")
         .mention(server.bot_id(), "local-bot")
-        .push(" 😀 ")
+        .plain(" 😀 ")
         .bold("now");
-    let mentions = content.mentions().iter().map(|m| m.to_proto()).collect();
+    let mentions = content.mentions.clone();
     server
         .user(demo::ALICE_ID)
         .send(ChannelMessageSend {
             channel_id: demo::TEXT_CHANNEL_ID,
-            content: content.to_json(),
+            content: content.to_json_string(),
             mentions,
             ..Default::default()
         })
@@ -68,13 +70,13 @@ async fn user_message_reaches_on_channel_message_with_typed_content_and_mentions
     let parsed = msg.content();
     assert_eq!(parsed.markdown.len(), 1);
     assert_eq!(
-        parsed.slice(parsed.markdown[0].span).as_deref(),
+        parsed.span_text(parsed.markdown[0].s, parsed.markdown[0].e),
         Some("now")
     );
     let mentions = msg.mentions();
     assert_eq!(mentions.len(), 1);
     assert_eq!(mentions[0].user_id, server.bot_id());
-    assert_eq!((mentions[0].span.s, mentions[0].span.e), (4, 14));
+    assert_eq!((mentions[0].s, mentions[0].e), (4, 14));
     assert!(msg.mentions_bot());
     client.shutdown().await;
 }
@@ -102,13 +104,13 @@ async fn reply_is_recorded_with_a_reference_to_the_original() {
         .find(|m| m.message_id == reply.id())
         .expect("stored");
     assert_eq!(stored.sender_id, server.bot_id());
-    let refs = mezon::nested::references(&stored.references);
+    let refs = stored.references().unwrap();
     assert_eq!(refs.len(), 1);
     assert_eq!(refs[0].message_ref_id, original);
     assert_eq!(refs[0].message_sender_id, demo::ALICE_ID);
     assert_eq!(refs[0].message_sender_username, "alice");
     assert_eq!(refs[0].content, text_content("!ping"));
-    assert_eq!(MessageContent::parse(&stored.content).text, "pong");
+    assert_eq!(stored.content().unwrap().as_text(), "pong");
     client.shutdown().await;
 }
 
@@ -124,7 +126,7 @@ async fn edit_and_delete_go_over_the_socket_api() {
         .iter()
         .find(|m| m.message_id == sent.id())
         .expect("stored");
-    assert_eq!(MessageContent::parse(&edited.content).text, "final text");
+    assert_eq!(edited.content().unwrap().as_text(), "final text");
     sent.delete().await.unwrap();
     assert!(
         !server
@@ -199,7 +201,10 @@ async fn ephemeral_message_goes_to_two_receivers() {
     let inner = sent.message.expect("message");
     assert_eq!(inner.code, 12);
     assert_eq!(inner.channel_id, demo::TEXT_CHANNEL_ID);
-    assert_eq!(MessageContent::parse(&inner.content).text, "only you two");
+    assert_eq!(
+        MessageContent::parse(&inner.content).unwrap().as_text(),
+        "only you two"
+    );
     client.shutdown().await;
 }
 
@@ -311,10 +316,13 @@ async fn button_clicks_are_routed_by_component_id() {
         }
     });
     let row = mezon::ButtonBuilder::new()
-        .button("vote:yes", "Yes", mezon::ButtonStyle::Success)
-        .button("vote:no", "No", mezon::ButtonStyle::Danger);
+        .button("vote:yes", "Yes", mezon::ButtonStyle::SUCCESS)
+        .button("vote:no", "No", mezon::ButtonStyle::DANGER);
     let sent = client
-        .send(general(), MessageContent::text("Vote!").components(row))
+        .send(
+            general(),
+            OutgoingMessage::new(MessageContent::text("Vote!")).action_row(row),
+        )
         .await
         .unwrap();
     server
