@@ -42,6 +42,9 @@ pub struct ServerConfig {
     pub strict_joins: bool,
     /// Also deliver a connection's own `channel_message` back to it.
     pub echo_to_sender: bool,
+    /// Answer pings with an envelope carrying only the cid, the form of the protocol's golden
+    /// pong frame, instead of an explicit empty `pong`.
+    pub bare_pongs: bool,
     /// Largest payload of one raw answer chunk; larger answers are split.
     pub raw_chunk_size: usize,
     /// Frames queued for one connection before the server gives up on it and drops it.
@@ -68,6 +71,7 @@ impl Default for ServerConfig {
             token_ttl: Duration::from_secs(3600),
             strict_joins: false,
             echo_to_sender: false,
+            bare_pongs: false,
             raw_chunk_size: 8 * 1024,
             outbound_queue: 1024,
             log_capacity: 10_000,
@@ -90,6 +94,7 @@ impl fmt::Debug for ServerConfig {
             .field("token_ttl", &self.token_ttl)
             .field("strict_joins", &self.strict_joins)
             .field("echo_to_sender", &self.echo_to_sender)
+            .field("bare_pongs", &self.bare_pongs)
             .field("raw_chunk_size", &self.raw_chunk_size)
             .field("outbound_queue", &self.outbound_queue)
             .field("log_capacity", &self.log_capacity)

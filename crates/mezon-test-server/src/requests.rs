@@ -29,6 +29,8 @@ enum Reply {
     Envelope(Box<M>),
     Error(i32, String),
     Frames(Vec<Message>),
+    /// An envelope with the cid and no payload.
+    Bare,
     Nothing,
 }
 
@@ -63,7 +65,9 @@ pub(crate) fn handle_frame(state: &mut State, conn: ConnId, frame: &Bytes) -> Ve
     let cid = envelope.cid;
     let reply = match envelope.message {
         Some(message) => handle_message(state, conn, cid, message),
-        None => Reply::Error(MISSING_PAYLOAD, "missing payload".into()),
+        // The golden ping frame is `{cid}` alone (its empty `ping` is not on the wire), so an
+        // envelope without a payload is a ping.
+        None => pong(state),
     };
     if cid == 0 {
         // A push-style envelope: its side effects happened; there is no one to answer.
@@ -80,6 +84,10 @@ pub(crate) fn handle_frame(state: &mut State, conn: ConnId, frame: &Bytes) -> Ve
             }),
         )],
         Reply::Frames(frames) => frames,
+        Reply::Bare => {
+            let bare = Envelope { cid, message: None }.encode_to_vec();
+            vec![Message::Binary(Bytes::from(bare))]
+        }
         Reply::Nothing => Vec::new(),
     }
 }
@@ -130,10 +138,19 @@ fn handle_message(state: &mut State, conn: ConnId, cid: i32, message: M) -> Repl
         | M::VoiceJoinedEvent(_)
         | M::VoiceLeavedEvent(_)) => Reply::envelope(echoed),
         M::StatusUpdate(_) => Reply::envelope(M::Status(realtime::Status::default())),
-        M::Ping(_) if state.answer_pings => Reply::envelope(M::Pong(realtime::Pong {})),
-        M::Ping(_) => Reply::Nothing,
+        M::Ping(_) => pong(state),
         M::ApiRequestEvent(request) => api_request(state, conn, cid, &request),
         _ => Reply::Error(UNRECOGNIZED_PAYLOAD, "unrecognized payload".into()),
+    }
+}
+
+/// A `pong`, or with `bare_pongs` an envelope carrying only the cid (the golden pong's form);
+/// nothing while pings go unanswered.
+fn pong(state: &State) -> Reply {
+    match (state.answer_pings, state.config.bare_pongs) {
+        (false, _) => Reply::Nothing,
+        (true, false) => Reply::envelope(M::Pong(realtime::Pong {})),
+        (true, true) => Reply::Bare,
     }
 }
 

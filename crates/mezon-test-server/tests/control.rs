@@ -210,6 +210,7 @@ async fn every_request_kind_gets_its_answer() {
         "unrecognized payload"
     );
 
+    // An envelope without a payload is a ping (the golden ping frame is `{cid}` alone).
     let empty = Envelope {
         cid: 22,
         message: None,
@@ -221,10 +222,7 @@ async fn every_request_kind_gets_its_answer() {
         .unwrap();
     let answer = next_envelope(&mut socket).await;
     assert_eq!(answer.cid, 22);
-    assert!(
-        matches!(answer.message, Some(M::Error(e)) if e.code == 2),
-        "missing payload"
-    );
+    assert!(matches!(answer.message, Some(M::Pong(_))));
 
     // Everything sent is on record.
     let envelope = server
@@ -671,5 +669,23 @@ async fn waits_for_http_calls_and_stored_messages() {
         .await;
     assert!(missing.is_err());
     drop(session);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn bare_pongs_carry_only_the_cid() {
+    let config = ServerConfig {
+        bare_pongs: true,
+        ..Default::default()
+    };
+    let server = TestServer::start(config).await.unwrap();
+    let (_, mut socket) = login_and_connect(&server).await;
+    send(&mut socket, 114, M::Ping(realtime::Ping {})).await;
+    let answer = next_frame(&mut socket).await;
+    let mezon_transport::frame::Frame::Envelope(bytes) = answer else {
+        panic!("expected an envelope")
+    };
+    // Byte for byte the golden pong reply.
+    assert_eq!(bytes.as_ref(), &[0x08, 0x72]);
     server.shutdown().await;
 }
