@@ -47,8 +47,23 @@ pub(crate) struct Inner {
     pub(crate) selects: ComponentRouter<Payload<DropdownBoxSelected>, Client>,
     pub(crate) streams: StreamHub,
     pump: Mutex<Option<JoinHandle<()>>>,
-    /// `true` once the client has stopped (shutdown or the transport gave up).
-    pub(crate) stopped: watch::Sender<bool>,
+    /// Where the client is in its life; see [`Phase`].
+    pub(crate) phase: watch::Sender<Phase>,
+}
+
+/// Where a client is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Working (before and after login).
+    Running,
+    /// [`Client::request_shutdown`] was called.
+    Requested,
+    /// The transport stopped on its own (reconnecting gave up).
+    TransportEnded,
+    /// [`Client::shutdown`] is running.
+    Stopping,
+    /// Everything has stopped.
+    Stopped,
 }
 
 impl std::fmt::Debug for Client {
@@ -85,7 +100,7 @@ impl Client {
                 buttons: ComponentRouter::new(),
                 selects: ComponentRouter::new(),
                 pump: Mutex::new(None),
-                stopped: watch::channel(false).0,
+                phase: watch::channel(Phase::Running).0,
             }),
         };
         crate::automation::install(&client);
@@ -117,7 +132,10 @@ impl Client {
     }
 
     pub(crate) fn handle(&self) -> Result<TransportHandle> {
-        if *self.inner.stopped.borrow() {
+        if !matches!(
+            *self.inner.phase.borrow(),
+            Phase::Running | Phase::Requested
+        ) {
             return Err(Error::Shutdown);
         }
         self.inner
@@ -136,7 +154,7 @@ impl Client {
     /// Logs in, opens the socket, joins every clan (and clan 0 for DMs), learns the DM
     /// channels, and resolves once the bot is ready (a `ready` event is dispatched).
     pub async fn login(&self) -> Result<()> {
-        if *self.inner.stopped.borrow() {
+        if *self.inner.phase.borrow() != Phase::Running {
             return Err(Error::Shutdown);
         }
         if self.handle().is_ok() {
@@ -181,9 +199,26 @@ impl Client {
     }
 
     /// Stops the client: closes the socket, lets running handlers finish (up to the
-    /// configured grace period), and ends every task and event stream. Idempotent.
+    /// configured grace period), and ends every task and event stream. Idempotent: a second
+    /// call waits until the first one is done.
+    ///
+    /// From inside a handler, prefer [`Client::request_shutdown`]: this method waits for
+    /// running handlers, the calling one included, so there it only returns after the grace
+    /// period.
     pub async fn shutdown(&self) {
-        if self.inner.stopped.send_replace(true) {
+        let mut first = false;
+        self.inner.phase.send_if_modified(|phase| {
+            first = matches!(
+                phase,
+                Phase::Running | Phase::Requested | Phase::TransportEnded
+            );
+            if first {
+                *phase = Phase::Stopping;
+            }
+            first
+        });
+        if !first {
+            self.stopped().await;
             return;
         }
         let handle = self
@@ -219,24 +254,38 @@ impl Client {
             tracing::warn!("handlers did not finish within the shutdown grace period");
         }
         self.inner.streams.close();
+        self.inner.phase.send_replace(Phase::Stopped);
         tracing::info!("client stopped");
     }
 
-    /// Waits until Ctrl-C or [`Client::shutdown`] (from any clone or handler), then shuts
-    /// down cleanly.
+    /// Asks [`Client::run_until_shutdown`] to shut the client down, without waiting (safe to
+    /// call from a handler).
+    pub fn request_shutdown(&self) {
+        self.inner.phase.send_if_modified(|phase| {
+            let running = *phase == Phase::Running;
+            if running {
+                *phase = Phase::Requested;
+            }
+            running
+        });
+    }
+
+    /// Waits for Ctrl-C, [`Client::request_shutdown`], [`Client::shutdown`] (from any
+    /// clone) or the transport giving up, then shuts down cleanly and returns once the client
+    /// has stopped.
     pub async fn run_until_shutdown(&self) {
-        let mut stopped = self.inner.stopped.subscribe();
+        let mut phase = self.inner.phase.subscribe();
         tokio::select! {
             _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C received"),
-            _ = stopped.wait_for(|s| *s) => {}
+            _ = phase.wait_for(|p| *p != Phase::Running) => {}
         }
         self.shutdown().await;
     }
 
-    /// Resolves once the client has stopped.
+    /// Resolves once the client has fully stopped.
     pub async fn stopped(&self) {
-        let mut stopped = self.inner.stopped.subscribe();
-        let _ = stopped.wait_for(|s| *s).await;
+        let mut phase = self.inner.phase.subscribe();
+        let _ = phase.wait_for(|p| *p == Phase::Stopped).await;
     }
 
     /// The dispatcher, for every typed registration (`on_<event>`) and for waiting on events
@@ -285,5 +334,65 @@ impl Client {
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         self.inner.selects.route(pattern, handler);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    use mezon_events::lifecycle::Ready;
+
+    fn offline_client(grace: Duration) -> Client {
+        Client::builder(1, "s3cr3t-k3y")
+            .base_url("http://127.0.0.1:9")
+            .shutdown_grace(grace)
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_gives_a_stuck_handler_the_grace_period_then_stops() {
+        let client = offline_client(Duration::from_secs(3));
+        let _ = client.on_ready(|_ready, _client| std::future::pending::<()>());
+        client
+            .emit(mezon_events::Event::Ready(Arc::new(Ready::default())))
+            .await;
+        let started = tokio::time::Instant::now();
+        client.shutdown().await;
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_secs(3), "{waited:?}");
+        assert!(waited < Duration::from_secs(4), "{waited:?}");
+        assert_eq!(*client.inner.phase.borrow(), Phase::Stopped);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn request_shutdown_from_a_handler_ends_run_until_shutdown() {
+        let client = offline_client(Duration::from_secs(3));
+        let _ = client.on_ready(|_ready, client: Client| client.request_shutdown());
+        let runner = tokio::spawn({
+            let client = client.clone();
+            async move { client.run_until_shutdown().await }
+        });
+        client
+            .emit(mezon_events::Event::Ready(Arc::new(Ready::default())))
+            .await;
+        tokio::time::timeout(Duration::from_secs(1), runner)
+            .await
+            .expect("stops without waiting for the grace period")
+            .unwrap();
+        assert_eq!(*client.inner.phase.borrow(), Phase::Stopped);
+        // A second shutdown returns at once.
+        client.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn work_before_login_fails_clearly() {
+        let client = offline_client(Duration::from_secs(1));
+        assert!(matches!(client.api(), Err(Error::NotLoggedIn)));
+        assert!(!client.is_connected());
+        assert_eq!(client.user_id(), 1);
+        assert!(!format!("{client:?}").contains("s3cr3t"));
     }
 }

@@ -9,7 +9,7 @@ use mezon_events::lifecycle::{Connected, Disconnected, Reconnected, Reconnecting
 use mezon_events::{Dispatcher as _, Event, EventKind, EventKindSet, peek};
 use mezon_transport::{DisconnectReason, Inbound, InboundStream, Lifecycle};
 
-use crate::client::Client;
+use crate::client::{Client, Phase};
 
 /// Kinds the client reads for its caches even when no handler wants them.
 const CACHE_KINDS: EventKindSet = EventKindSet::empty()
@@ -41,8 +41,15 @@ pub(crate) async fn run(client: Client, mut inbound: InboundStream) {
             other => tracing::debug!(?other, "ignored an inbound item of a newer transport"),
         }
     }
-    // The transport stopped on its own (e.g. reconnecting gave up): the client is done.
-    client.inner.stopped.send_replace(true);
+    // The transport stopped (shutdown, or reconnecting gave up): no more work is accepted,
+    // and `run_until_shutdown` wakes up to finish the shutdown.
+    client.inner.phase.send_if_modified(|phase| {
+        let running = matches!(phase, Phase::Running | Phase::Requested);
+        if running {
+            *phase = Phase::TransportEnded;
+        }
+        running
+    });
     tracing::debug!("event pump finished");
 }
 

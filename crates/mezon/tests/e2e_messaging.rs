@@ -357,3 +357,79 @@ async fn own_messages_are_ignored_unless_asked_for() {
     assert_eq!(recv(&mut rx).await, demo::ALICE_ID);
     client.shutdown().await;
 }
+
+#[tokio::test]
+async fn concurrent_lookups_of_an_uncached_channel_make_one_api_call() {
+    let (server, client) = logged_in().await;
+    let lookups: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.channel(demo::PRIVATE_CHANNEL_ID).await })
+        })
+        .collect();
+    for lookup in lookups {
+        assert_eq!(lookup.await.unwrap().unwrap().name(), "staff");
+    }
+    let detail_calls = server
+        .received()
+        .iter()
+        .filter(
+            |r| matches!(&r.envelope.message, Some(M::ApiRequestEvent(req)) if req.api_index == 39),
+        )
+        .count()
+        + server
+            .http_log()
+            .iter()
+            .filter(|c| c.method_name.as_deref() == Some("ListChannelDetail"))
+            .count();
+    assert_eq!(detail_calls, 1);
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn typing_read_marks_and_ephemeral_updates_carry_the_right_fields() {
+    let (server, client) = logged_in().await;
+    let id = server
+        .user(demo::ALICE_ID)
+        .send_message(demo::TEXT_CHANNEL_ID, "read me")
+        .unwrap();
+    client.send_typing(general()).await.unwrap();
+    client.mark_read(general(), id).await.unwrap();
+    client
+        .update_ephemeral(general(), &[demo::ALICE_ID], 77, "changed")
+        .await
+        .unwrap();
+    client
+        .delete_ephemeral(general(), &[demo::ALICE_ID], 77)
+        .await
+        .unwrap();
+    let received: Vec<M> = server
+        .received()
+        .into_iter()
+        .filter_map(|r| r.envelope.message)
+        .collect();
+    assert!(received.iter().any(|m| matches!(m,
+        M::MessageTypingEvent(t) if t.channel_id == demo::TEXT_CHANNEL_ID && t.clan_id == demo::CLAN_ID && t.mode == 2)));
+    assert!(received.iter().any(|m| matches!(m,
+        M::LastSeenMessageEvent(s) if s.message_id == id && s.channel_id == demo::TEXT_CHANNEL_ID && s.mode == 2)));
+    let codes: Vec<(i32, i64)> = received
+        .iter()
+        .filter_map(|m| match m {
+            M::EphemeralMessageSend(e) => e.message.as_ref().map(|m| (m.code, m.id)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(codes, vec![(14, 77), (15, 77)]);
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_pushed_session_is_adopted_and_the_bot_keeps_working() {
+    let (server, client) = logged_in().await;
+    let fresh = server.push_session_refresh();
+    // The push and the next request travel on the same socket, in order.
+    client.send(general(), "after refresh").await.unwrap();
+    let handle = client.transport().unwrap();
+    assert_eq!(handle.session().token.expose(), fresh.token);
+    client.shutdown().await;
+}
