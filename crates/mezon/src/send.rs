@@ -30,12 +30,15 @@ fn sent_message(
     ack: Option<&mezon_proto::realtime::ChannelMessageAck>,
     sender_id: i64,
 ) -> api::ChannelMessage {
-    let list = |bytes: Vec<u8>| {
-        if bytes.is_empty() {
-            Bytes::new()
-        } else {
-            Bytes::from(bytes)
-        }
+    // An empty list encodes to no bytes, which is what the server sends for "none".
+    let mentions = api::MessageMentionList {
+        mentions: send.mentions.clone(),
+    };
+    let attachments = api::MessageAttachmentList {
+        attachments: send.attachments.clone(),
+    };
+    let references = api::MessageRefList {
+        refs: send.references.clone(),
     };
     api::ChannelMessage {
         clan_id: send.clan_id,
@@ -45,30 +48,9 @@ fn sent_message(
         sender_id,
         username: ack.map(|a| a.username.clone()).unwrap_or_default(),
         content: send.content.clone(),
-        mentions: list(if send.mentions.is_empty() {
-            Vec::new()
-        } else {
-            api::MessageMentionList {
-                mentions: send.mentions.clone(),
-            }
-            .encode_to_vec()
-        }),
-        attachments: list(if send.attachments.is_empty() {
-            Vec::new()
-        } else {
-            api::MessageAttachmentList {
-                attachments: send.attachments.clone(),
-            }
-            .encode_to_vec()
-        }),
-        references: list(if send.references.is_empty() {
-            Vec::new()
-        } else {
-            api::MessageRefList {
-                refs: send.references.clone(),
-            }
-            .encode_to_vec()
-        }),
+        mentions: Bytes::from(mentions.encode_to_vec()),
+        attachments: Bytes::from(attachments.encode_to_vec()),
+        references: Bytes::from(references.encode_to_vec()),
         create_time_seconds: ack
             .map(|a| a.create_time_seconds)
             .unwrap_or_else(now_seconds),
