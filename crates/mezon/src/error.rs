@@ -9,10 +9,10 @@ pub enum Error {
     /// The configuration is incomplete or invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// Logging in or opening the socket failed.
+    /// Opening the socket failed.
     #[error(transparent)]
-    Connect(#[from] TransportError),
-    /// The login was refused or failed.
+    Connect(TransportError),
+    /// The login was refused (see [`LoginError::is_unauthorized`]) or failed.
     #[error(transparent)]
     Login(#[from] LoginError),
     /// A socket request failed (server error, timeout, connection lost…).
@@ -65,6 +65,15 @@ pub enum ConfigError {
     /// The api key is empty.
     #[error("the api key is empty")]
     EmptyApiKey,
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::Login(login) => Error::Login(login),
+            other => Error::Connect(other),
+        }
+    }
 }
 
 impl Error {
