@@ -433,3 +433,70 @@ async fn a_pushed_session_is_adopted_and_the_bot_keeps_working() {
     assert_eq!(handle.session().token.expose(), fresh.token);
     client.shutdown().await;
 }
+
+#[tokio::test]
+async fn handles_resolve_clans_channels_members_and_authors() {
+    let (server, client) = logged_in().await;
+    let clan = client.clan(demo::CLAN_ID).await.unwrap();
+    assert_eq!(clan.name(), "demo");
+    let channels = clan.channels().await.unwrap();
+    assert!(
+        channels
+            .iter()
+            .any(|c| c.id() == demo::TEXT_CHANNEL_ID && c.name() == "general")
+    );
+    let members = clan.members().await.unwrap();
+    assert!(
+        members
+            .iter()
+            .any(|u| u.id() == demo::ALICE_ID && u.username() == "alice")
+    );
+    let roles = clan.roles().await.unwrap();
+    assert_eq!(roles.clan_id, demo::CLAN_ID);
+    assert!(matches!(
+        client.clan(42).await,
+        Err(mezon::Error::NotFound {
+            what: "clan",
+            id: 42
+        })
+    ));
+
+    let (tx, mut rx) = mpsc::channel::<(String, String)>(2);
+    let _ = client.on_channel_message(move |msg, _client| {
+        let tx = tx.clone();
+        async move {
+            let channel = msg
+                .channel()
+                .await
+                .map(|c| c.name().to_owned())
+                .unwrap_or_default();
+            let _ = tx.send((channel, msg.author().username().to_owned())).await;
+        }
+    });
+    server
+        .user(demo::ALICE_ID)
+        .send_message(demo::TEXT_CHANNEL_ID, "who am i")
+        .unwrap();
+    assert_eq!(
+        recv(&mut rx).await,
+        ("general".to_owned(), "alice".to_owned())
+    );
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn generic_registration_by_kind_receives_pushed_events() {
+    let (server, client) = logged_in().await;
+    let (tx, mut rx) = mpsc::channel::<i64>(2);
+    let _ = client.on(mezon::EventKind::GiveCoffeeEvent, move |event, _client| {
+        if let mezon::Event::GiveCoffeeEvent(coffee) = &*event {
+            let _ = tx.try_send(coffee.token_count.into());
+        }
+    });
+    server.push(M::GiveCoffeeEvent(api::GiveCoffeeEvent {
+        token_count: 3,
+        ..Default::default()
+    }));
+    assert_eq!(recv(&mut rx).await, 3);
+    client.shutdown().await;
+}
