@@ -500,3 +500,45 @@ async fn generic_registration_by_kind_receives_pushed_events() {
     assert_eq!(recv(&mut rx).await, 3);
     client.shutdown().await;
 }
+
+#[tokio::test]
+async fn pin_and_unpin_send_the_pin_api_requests() {
+    use prost::Message as _;
+    let (server, client) = logged_in().await;
+    let id = server
+        .user(demo::ALICE_ID)
+        .send_message(demo::TEXT_CHANNEL_ID, "pin me")
+        .unwrap();
+    // The local server does not implement pins: the calls fail, naming the method, after
+    // the request reached it.
+    match client.pin(general(), id).await {
+        Err(mezon::Error::Api(e)) => assert_eq!(e.method(), "CreatePinMessage"),
+        other => panic!("{other:?}"),
+    }
+    match client.unpin(general(), id).await {
+        Err(mezon::Error::Api(e)) => assert_eq!(e.method(), "DeletePinMessage"),
+        other => panic!("{other:?}"),
+    }
+    let bodies: Vec<(i32, bytes::Bytes)> = server
+        .received()
+        .into_iter()
+        .filter_map(|r| match r.envelope.message {
+            Some(M::ApiRequestEvent(req)) if req.api_index == 102 || req.api_index == 207 => {
+                Some((req.api_index, req.body))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bodies.len(), 2);
+    let pin = api::PinMessageRequest::decode(bodies[0].1.clone()).unwrap();
+    assert_eq!(
+        (pin.message_id, pin.channel_id, pin.clan_id),
+        (id, demo::TEXT_CHANNEL_ID, demo::CLAN_ID)
+    );
+    let unpin = api::DeletePinMessage::decode(bodies[1].1.clone()).unwrap();
+    assert_eq!(
+        (unpin.message_id, unpin.channel_id),
+        (id, demo::TEXT_CHANNEL_ID)
+    );
+    client.shutdown().await;
+}
