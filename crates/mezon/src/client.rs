@@ -47,6 +47,8 @@ pub(crate) struct Inner {
     pub(crate) selects: ComponentRouter<Payload<DropdownBoxSelected>, Client>,
     pub(crate) streams: StreamHub,
     pump: Mutex<Option<JoinHandle<()>>>,
+    /// Serializes `login` calls.
+    login_lock: tokio::sync::Mutex<()>,
     /// Where the client is in its life; see [`Phase`].
     pub(crate) phase: watch::Sender<Phase>,
 }
@@ -100,6 +102,7 @@ impl Client {
                 buttons: ComponentRouter::new(),
                 selects: ComponentRouter::new(),
                 pump: Mutex::new(None),
+                login_lock: tokio::sync::Mutex::new(()),
                 phase: watch::channel(Phase::Running).0,
             }),
         };
@@ -154,6 +157,7 @@ impl Client {
     /// Logs in, opens the socket, joins every clan (and clan 0 for DMs), learns the DM
     /// channels, and resolves once the bot is ready (a `ready` event is dispatched).
     pub async fn login(&self) -> Result<()> {
+        let _one_at_a_time = self.inner.login_lock.lock().await;
         if *self.inner.phase.borrow() != Phase::Running {
             return Err(Error::Shutdown);
         }
@@ -385,6 +389,22 @@ mod tests {
         assert_eq!(*client.inner.phase.borrow(), Phase::Stopped);
         // A second shutdown returns at once.
         client.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_second_login_is_refused() {
+        let server = mezon_test_server::TestServer::start(Default::default())
+            .await
+            .unwrap();
+        let client = Client::builder(server.bot_id(), server.api_key())
+            .base_url(server.base_url())
+            .build()
+            .unwrap();
+        let (a, b) = tokio::join!(client.login(), client.login());
+        assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
+        assert!(matches!(a.err().or(b.err()), Some(Error::AlreadyLoggedIn)));
+        client.shutdown().await;
+        server.shutdown().await;
     }
 
     #[tokio::test]
