@@ -66,10 +66,34 @@ impl Transport {
         creds: Credentials,
         rejoin_hook: Option<Arc<dyn RejoinHook>>,
     ) -> Result<(TransportHandle, InboundStream), TransportError> {
+        Self::start(config, creds, None, rejoin_hook).await
+    }
+
+    /// Like [`Transport::connect`], but starts from a session obtained with
+    /// [`login`](crate::login) instead of logging in again. The credentials are still needed to
+    /// refresh the session and to log in again when refreshing fails.
+    pub async fn connect_with_session(
+        config: TransportConfig,
+        creds: Credentials,
+        session: Session,
+        rejoin_hook: Option<Arc<dyn RejoinHook>>,
+    ) -> Result<(TransportHandle, InboundStream), TransportError> {
+        Self::start(config, creds, Some(session), rejoin_hook).await
+    }
+
+    async fn start(
+        config: TransportConfig,
+        creds: Credentials,
+        session: Option<Session>,
+        rejoin_hook: Option<Arc<dyn RejoinHook>>,
+    ) -> Result<(TransportHandle, InboundStream), TransportError> {
         let http = HttpClient::new(config.request_timeout, config.rate_limits.http_per_second)
             .map_err(|e| TransportError::Setup(e.to_string()))?;
         let tls = Arc::new(crate::tls::client_config().map_err(TransportError::Setup)?);
-        let session = session::login_with(&http, &config, &creds).await?;
+        let session = match session {
+            Some(session) => session,
+            None => session::login_with(&http, &config, &creds).await?,
+        };
         let (inbound_tx, inbound_rx) = mpsc::channel(config.inbound_capacity.max(1));
         let shared = Arc::new(Shared {
             socket_limiter: RateLimiter::per_second(config.rate_limits.socket_per_second),

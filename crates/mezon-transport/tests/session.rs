@@ -152,3 +152,19 @@ async fn pushed_session_is_adopted() {
     );
     handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn connect_with_an_existing_session_skips_the_login() {
+    let server = server(ServerConfig::default()).await;
+    let session = login(&config(&server), &creds(&server))
+        .await
+        .expect("login");
+    let (handle, _inbound) =
+        Transport::connect_with_session(config(&server), creds(&server), session.clone(), None)
+            .await
+            .expect("connect");
+    assert_eq!(logins(&server), 1, "no second login");
+    assert_eq!(handle.session().token, session.token);
+    handle.request(Message::Ping(Ping {})).await.expect("pong");
+    handle.shutdown().await;
+}
