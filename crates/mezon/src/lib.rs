@@ -18,7 +18,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With the `testing` feature, [`testing`] is the local Mezon server (`mezon-test-server`),
+//! With the `testing` feature, `mezon::testing` is the local Mezon server (`mezon-test-server`),
 //! for running bots and their tests offline.
 #![deny(missing_docs)]
 
