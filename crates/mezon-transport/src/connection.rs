@@ -47,6 +47,16 @@ impl Link {
         }
     }
 
+    /// Queues a frame without waiting. `Ok(false)` when the write queue is full; an error when
+    /// this connection has ended.
+    pub(crate) fn try_send_frame(&self, frame: WsMessage) -> Result<bool, RequestError> {
+        match self.writer.try_send(frame) {
+            Ok(()) => Ok(true),
+            Err(mpsc::error::TrySendError::Full(_)) => Ok(false),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(RequestError::ConnectionLost),
+        }
+    }
+
     /// Ends this connection, recording why (the first reason given wins).
     pub(crate) fn close(&self, reason: DisconnectReason) {
         let _ = self.reason.set(reason);
@@ -55,6 +65,29 @@ impl Link {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.is_cancelled()
+    }
+
+    /// Why this connection ended, once it has.
+    pub(crate) fn reason(&self) -> Option<DisconnectReason> {
+        self.reason.get().cloned()
+    }
+
+    /// A link with no socket behind it: what is "written" lands in the returned queue.
+    #[cfg(test)]
+    pub(crate) fn detached(
+        generation: u64,
+        write_queue: usize,
+    ) -> (Self, mpsc::Receiver<WsMessage>) {
+        let (writer, written) = mpsc::channel(write_queue);
+        let link = Self {
+            generation,
+            writer,
+            pending: Pending::new(1024),
+            closed: CancellationToken::new(),
+            reason: Arc::new(OnceLock::new()),
+            backlog_high_water: Arc::new(AtomicUsize::new(0)),
+        };
+        (link, written)
     }
 }
 
@@ -98,11 +131,7 @@ impl Connection {
     /// Waits until the connection has ended and its reader has handed over what it read.
     pub(crate) async fn finished(&mut self) -> DisconnectReason {
         let _ = (&mut self.reader).await;
-        self.link
-            .reason
-            .get()
-            .cloned()
-            .unwrap_or(DisconnectReason::ServerClosed)
+        self.link.reason().unwrap_or(DisconnectReason::ServerClosed)
     }
 }
 

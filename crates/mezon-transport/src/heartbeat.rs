@@ -4,7 +4,8 @@
 //! which the reader is deliberately not reading (the consumer is slow and the inbound queue is
 //! full) does not count: a slow consumer must never make the transport drop its own link.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use prost::Message as _;
@@ -15,50 +16,38 @@ use crate::connection::Link;
 use crate::inbound::DisconnectReason;
 use crate::proto::realtime::{Envelope, Ping, envelope::Message};
 
-/// When the connection last showed signs of life, and whether its reader is paused.
-#[derive(Debug)]
+/// Signs of life of one connection: a count of frames read, and whether the reader is paused.
+#[derive(Debug, Default)]
 pub(crate) struct Liveness {
-    state: Mutex<LiveState>,
-}
-
-#[derive(Debug)]
-struct LiveState {
-    last_activity: Instant,
-    reader_paused: bool,
+    activity: AtomicU64,
+    reader_paused: AtomicBool,
 }
 
 impl Liveness {
     pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Self {
-            state: Mutex::new(LiveState {
-                last_activity: Instant::now(),
-                reader_paused: false,
-            }),
-        })
-    }
-
-    fn with<R>(&self, f: impl FnOnce(&mut LiveState) -> R) -> R {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut state)
+        Arc::new(Self::default())
     }
 
     /// A frame arrived.
     pub(crate) fn touch(&self) {
-        self.with(|s| s.last_activity = Instant::now());
+        self.activity.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The reader stopped (or resumed) reading because the inbound queue is full.
     pub(crate) fn set_reader_paused(&self, paused: bool) {
-        self.with(|s| {
-            s.reader_paused = paused;
-            // Resuming restarts the clock: the paused time is not silence from the server.
-            s.last_activity = Instant::now();
-        });
+        self.reader_paused.store(paused, Ordering::Relaxed);
+        // Either way the silence so far is not the server's: count it as activity.
+        self.touch();
     }
 
-    /// Whether the link counts as alive for a ping sent at `ping_sent`.
-    pub(crate) fn alive_since(&self, ping_sent: Instant) -> bool {
-        self.with(|s| s.reader_paused || s.last_activity >= ping_sent)
+    /// A mark to compare later activity against (taken when a ping goes out).
+    pub(crate) fn mark(&self) -> u64 {
+        self.activity.load(Ordering::Relaxed)
+    }
+
+    /// Whether the link counts as alive for a ping sent at `mark`.
+    pub(crate) fn alive_since(&self, mark: u64) -> bool {
+        self.reader_paused.load(Ordering::Relaxed) || self.activity.load(Ordering::Relaxed) != mark
     }
 }
 
@@ -74,6 +63,7 @@ pub(crate) async fn run(
     let timeout = timeout.max(Duration::from_millis(10));
     loop {
         let ping_sent = Instant::now();
+        let mark = liveness.mark();
         // The registration keeps the ping's cid reserved until the check below; the pong
         // itself only matters as a sign of life.
         let ping = match link.pending.register() {
@@ -85,15 +75,23 @@ pub(crate) async fn run(
             message: Some(Message::Ping(Ping {})),
         };
         let frame = WsMessage::Binary(envelope.encode_to_vec().into());
-        if link.send_frame(frame).await.is_err() {
-            return;
+        // Never wait for room in the write queue: a socket the server has stopped reading
+        // must still be found dead, and the check below does that whether or not the ping
+        // went out.
+        match link.try_send_frame(frame) {
+            Ok(true) => {}
+            Ok(false) => tracing::debug!(
+                generation = link.generation,
+                "write queue full; ping skipped"
+            ),
+            Err(_) => return,
         }
         tokio::select! {
             _ = link.closed.cancelled() => return,
             _ = tokio::time::sleep(timeout) => {}
         }
         drop(ping);
-        if !liveness.alive_since(ping_sent) {
+        if !liveness.alive_since(mark) {
             tracing::warn!(
                 generation = link.generation,
                 "no pong within {timeout:?}: link is dead"
@@ -112,20 +110,132 @@ pub(crate) async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::sync::mpsc;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    fn start(link: &Link, liveness: &Arc<Liveness>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(run(
+            link.clone(),
+            Arc::clone(liveness),
+            10 * SECOND,
+            10 * SECOND,
+        ))
+    }
+
+    fn is_ping(frame: &WsMessage) -> bool {
+        match frame {
+            WsMessage::Binary(bytes) => matches!(
+                Envelope::decode(bytes.clone()).map(|e| e.message),
+                Ok(Some(Message::Ping(_)))
+            ),
+            _ => false,
+        }
+    }
+
+    /// Answers every ping, as a healthy server would.
+    fn answer_pings(
+        mut written: mpsc::Receiver<WsMessage>,
+        liveness: Arc<Liveness>,
+    ) -> tokio::task::JoinHandle<usize> {
+        tokio::spawn(async move {
+            let mut pings = 0;
+            while let Some(frame) = written.recv().await {
+                if is_ping(&frame) {
+                    pings += 1;
+                    liveness.touch();
+                }
+            }
+            pings
+        })
+    }
 
     #[tokio::test(start_paused = true)]
-    async fn paused_reader_counts_as_alive() {
+    async fn silence_after_a_ping_is_death_within_the_timeout() {
+        let (link, mut written) = Link::detached(1, 8);
         let liveness = Liveness::new();
-        let ping = Instant::now() + Duration::from_secs(1);
-        tokio::time::advance(Duration::from_secs(5)).await;
+        let started = Instant::now();
+        start(&link, &liveness).await.expect("heartbeat");
+        assert_eq!(started.elapsed(), 10 * SECOND);
+        assert!(link.is_closed());
+        assert_eq!(link.reason(), Some(DisconnectReason::HeartbeatTimeout));
+        assert!(
+            written.try_recv().is_ok_and(|f| is_ping(&f)),
+            "pinged at once"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn answered_pings_keep_the_link_up() {
+        let (link, written) = Link::detached(1, 8);
+        let liveness = Liveness::new();
+        let heartbeat = start(&link, &liveness);
+        let server = answer_pings(written, Arc::clone(&liveness));
+        tokio::time::sleep(65 * SECOND).await;
+        assert!(!link.is_closed());
+        link.close(DisconnectReason::Shutdown);
+        heartbeat.await.expect("heartbeat");
+        drop(link);
+        // At connect and every 10 s: 0, 10, …, 60.
+        assert_eq!(server.await.expect("server"), 7);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paused_reader_is_not_silence() {
+        let (link, _written) = Link::detached(1, 8);
+        let liveness = Liveness::new();
+        liveness.set_reader_paused(true);
+        let heartbeat = start(&link, &liveness);
+        tokio::time::sleep(120 * SECOND).await;
+        assert!(!link.is_closed(), "slowness is not death");
+        // Reading resumes but nothing comes back: dead one timeout after the next ping.
+        liveness.set_reader_paused(false);
+        heartbeat.await.expect("heartbeat");
+        assert_eq!(link.reason(), Some(DisconnectReason::HeartbeatTimeout));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_write_queue_does_not_stall_the_check() {
+        let (link, _written) = Link::detached(1, 1);
+        assert!(
+            link.try_send_frame(WsMessage::Binary(vec![1].into()))
+                .is_ok_and(|queued| queued)
+        );
+        let liveness = Liveness::new();
+        let started = Instant::now();
+        start(&link, &liveness).await.expect("heartbeat");
+        assert_eq!(started.elapsed(), 10 * SECOND);
+        assert_eq!(link.reason(), Some(DisconnectReason::HeartbeatTimeout));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_old_heartbeat_only_closes_its_own_link() {
+        let (old, _old_written) = Link::detached(1, 8);
+        let (new, new_written) = Link::detached(2, 8);
+        let old_liveness = Liveness::new();
+        let new_liveness = Liveness::new();
+        let _server = answer_pings(new_written, Arc::clone(&new_liveness));
+        let old_heartbeat = start(&old, &old_liveness);
+        let _new_heartbeat = start(&new, &new_liveness);
+        old_heartbeat.await.expect("old heartbeat");
+        assert!(old.is_closed());
+        tokio::time::sleep(30 * SECOND).await;
+        assert!(!new.is_closed());
+    }
+
+    #[test]
+    fn liveness_tracks_frames_and_pauses() {
+        let liveness = Liveness::new();
+        let ping = liveness.mark();
         assert!(!liveness.alive_since(ping));
         liveness.set_reader_paused(true);
-        tokio::time::advance(Duration::from_secs(60)).await;
-        assert!(liveness.alive_since(ping));
+        assert!(
+            liveness.alive_since(liveness.mark()),
+            "paused counts as alive"
+        );
         liveness.set_reader_paused(false);
-        assert!(liveness.alive_since(ping));
-        let later = Instant::now() + Duration::from_secs(1);
-        tokio::time::advance(Duration::from_secs(11)).await;
+        assert!(liveness.alive_since(ping), "resuming restarts the count");
+        let later = liveness.mark();
         assert!(!liveness.alive_since(later));
         liveness.touch();
         assert!(liveness.alive_since(later));
