@@ -356,8 +356,8 @@ impl TransportHandle {
         }
     }
 
-    /// Re-authenticates now (refresh, else login), as the refresher would.
-    #[doc(hidden)]
+    /// Refreshes the session now (`SessionRefresh`, else a fresh login with the api key), as
+    /// the transport does on its own before the token expires.
     pub async fn refresh_session(&self) -> Result<(), LoginError> {
         let token = self.session().token;
         self.reauthenticate(&token).await

@@ -168,3 +168,37 @@ async fn connect_with_an_existing_session_skips_the_login() {
     handle.request(Message::Ping(Ping {})).await.expect("pong");
     handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn failed_refresh_falls_back_to_a_fresh_login() {
+    let server = server(ServerConfig::default()).await;
+    let mut session = login(&config(&server), &creds(&server))
+        .await
+        .expect("login");
+    session.refresh_token = mezon_transport::Secret::new("not-a-refresh-token");
+    let (handle, _inbound) =
+        Transport::connect_with_session(config(&server), creds(&server), session.clone(), None)
+            .await
+            .expect("connect");
+    handle.refresh_session().await.expect("re-authenticated");
+    assert_ne!(handle.session().token, session.token);
+    let paths: Vec<String> = server
+        .http_log()
+        .into_iter()
+        .filter(|c| !c.path.starts_with("/ws"))
+        .map(|c| c.path)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/v2/apps/authenticate/token",
+            "/mezon.api.Mezon/SessionRefresh",
+            "/v2/apps/authenticate/token"
+        ]
+    );
+    handle
+        .call_http::<mezon_transport::api::methods::ListClanDescs>(Default::default())
+        .await
+        .expect("the new session works");
+    handle.shutdown().await;
+}
