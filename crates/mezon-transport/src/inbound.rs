@@ -105,6 +105,11 @@ pub enum DisconnectReason {
 
 /// The inbound side of a transport: a bounded stream of [`Inbound`] items. Ends after
 /// [`Lifecycle::Stopped`]. Reading slowly slows the socket reader down; nothing is dropped.
+///
+/// Once the stream and the reader's own buffer are both full, the reader stops reading the
+/// socket, and answers behind those events wait too. A consumer that awaits a request while it
+/// is not reading the stream can then see that request time out; handle events on other tasks
+/// (or keep reading) when making requests from event handlers during large bursts.
 #[derive(Debug)]
 pub struct InboundStream {
     rx: mpsc::Receiver<Inbound>,
