@@ -41,6 +41,7 @@ mod limits;
 mod requests;
 mod secret;
 mod session;
+mod supervisor;
 mod tls;
 mod transport;
 pub mod url;

@@ -3,12 +3,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use prost::Message as _;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_util::sync::CancellationToken;
 
@@ -23,6 +21,7 @@ use crate::proto::realtime::{ApiRequestEvent, Envelope, envelope::Message};
 use crate::requests::Answer;
 use crate::secret::{Credentials, Secret};
 use crate::session::{self, Session};
+use crate::supervisor;
 use crate::url::{api_method_url, websocket_url};
 
 /// Redoes the layer above's joins after a reconnect. Runs after every reconnect, before any
@@ -123,34 +122,39 @@ impl Transport {
             .send_replace(LinkState::Up(conn.link.clone()));
         // The channel is new and has room: this cannot fail.
         let _ = inbound_tx.try_send(Inbound::Lifecycle(Lifecycle::Connected));
-        tokio::spawn(keep_session_fresh(handle.clone()));
-        let supervisor = tokio::spawn(supervise(handle.clone(), conn, inbound_tx, rejoin_hook));
+        tokio::spawn(supervisor::keep_session_fresh(handle.clone()));
+        let supervisor = tokio::spawn(supervisor::supervise(
+            handle.clone(),
+            conn,
+            inbound_tx,
+            rejoin_hook,
+        ));
         *handle.shared.lock_supervisor() = Some(supervisor);
         Ok((handle, InboundStream::new(inbound_rx)))
     }
 }
 
 #[derive(Debug, Clone)]
-enum LinkState {
+pub(crate) enum LinkState {
     Connecting,
     Up(Link),
     Stopped(Option<Arc<TransportError>>),
 }
 
-struct Shared {
-    config: TransportConfig,
+pub(crate) struct Shared {
+    pub(crate) config: TransportConfig,
     creds: Credentials,
     http: HttpClient,
     tls: Arc<rustls::ClientConfig>,
-    session: watch::Sender<Session>,
-    link: watch::Sender<LinkState>,
+    pub(crate) session: watch::Sender<Session>,
+    pub(crate) link: watch::Sender<LinkState>,
     generation: AtomicU64,
     /// Requests waiting for the link while reconnecting.
     waiting: Semaphore,
     socket_limiter: Option<RateLimiter>,
     /// One re-authentication at a time.
     auth_lock: tokio::sync::Mutex<()>,
-    shutdown: CancellationToken,
+    pub(crate) shutdown: CancellationToken,
     supervisor: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -163,7 +167,7 @@ impl Shared {
 /// A cloneable handle on a running transport: requests, API calls, session, shutdown.
 #[derive(Clone)]
 pub struct TransportHandle {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for TransportHandle {
@@ -415,7 +419,7 @@ impl TransportHandle {
 
     /// Refreshes the session (or logs in again if that fails), unless someone already
     /// replaced the `stale` token meanwhile.
-    async fn reauthenticate(&self, stale: &Secret) -> Result<(), LoginError> {
+    pub(crate) async fn reauthenticate(&self, stale: &Secret) -> Result<(), LoginError> {
         let _guard = self.shared.auth_lock.lock().await;
         let current = self.session();
         if current.token != *stale {
@@ -442,7 +446,7 @@ impl TransportHandle {
     }
 
     /// Logs in again with the api key, unless someone already replaced the `stale` token.
-    async fn relogin(&self, stale: &Secret) -> Result<(), LoginError> {
+    pub(crate) async fn relogin(&self, stale: &Secret) -> Result<(), LoginError> {
         let _guard = self.shared.auth_lock.lock().await;
         if self.session().token != *stale {
             return Ok(());
@@ -453,7 +457,7 @@ impl TransportHandle {
         Ok(())
     }
 
-    async fn open_connection(
+    pub(crate) async fn open_connection(
         &self,
         events_open: bool,
         inbound: mpsc::Sender<Inbound>,
@@ -523,163 +527,3 @@ macro_rules! api_calls {
     };
 }
 crate::for_each_api_method!(api_calls);
-
-enum Stop {
-    Shutdown,
-    Fatal(TransportError),
-}
-
-/// Sends a lifecycle item; `false` when shutting down or the consumer is gone.
-async fn emit(shared: &Shared, inbound: &mpsc::Sender<Inbound>, lifecycle: Lifecycle) -> bool {
-    tracing::info!(?lifecycle, "transport lifecycle");
-    tokio::select! {
-        _ = shared.shutdown.cancelled() => false,
-        sent = inbound.send(Inbound::Lifecycle(lifecycle)) => sent.is_ok(),
-    }
-}
-
-async fn supervise(
-    handle: TransportHandle,
-    mut conn: Connection,
-    inbound: mpsc::Sender<Inbound>,
-    hook: Option<Arc<dyn RejoinHook>>,
-) {
-    let shared = Arc::clone(&handle.shared);
-    let error = loop {
-        conn.link.closed.cancelled().await;
-        shared.link.send_replace(LinkState::Connecting);
-        let reason = conn.finished().await;
-        let down_since = Instant::now();
-        if shared.shutdown.is_cancelled() {
-            break None;
-        }
-        tracing::warn!(generation = conn.link.generation, %reason, "link dropped");
-        if !emit(&shared, &inbound, Lifecycle::Disconnected { reason }).await {
-            break None;
-        }
-        if !shared.config.reconnect.enabled {
-            break Some(TransportError::GaveUp { attempts: 0 });
-        }
-        conn = match reconnect(&handle, &inbound).await {
-            Ok(conn) => conn,
-            Err(Stop::Shutdown) => break None,
-            Err(Stop::Fatal(error)) => break Some(error),
-        };
-        shared.link.send_replace(LinkState::Up(conn.link.clone()));
-        if let Some(hook) = &hook {
-            match tokio::time::timeout(shared.config.rejoin_timeout, hook.rejoin(&handle)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "rejoin after reconnect failed"),
-                Err(_) => tracing::warn!("rejoin after reconnect timed out"),
-            }
-        }
-        let downtime = down_since.elapsed();
-        if !emit(&shared, &inbound, Lifecycle::Reconnected { downtime }).await {
-            break None;
-        }
-        conn.open_events();
-    };
-    let error = error.map(Arc::new);
-    if let Some(error) = &error {
-        tracing::error!(%error, "transport stopped");
-    }
-    shared.link.send_replace(LinkState::Stopped(error.clone()));
-    shared.shutdown.cancel();
-    conn.link.pending.close(RequestError::Closed);
-    let stopped = Inbound::Lifecycle(Lifecycle::Stopped { error });
-    // Best effort: the consumer may have stopped reading.
-    let _ = tokio::time::timeout(Duration::from_secs(1), inbound.send(stopped)).await;
-}
-
-async fn reconnect(
-    handle: &TransportHandle,
-    inbound: &mpsc::Sender<Inbound>,
-) -> Result<Connection, Stop> {
-    let shared = &handle.shared;
-    let policy = &shared.config.reconnect;
-    let mut attempt: u32 = 0;
-    loop {
-        attempt = attempt.saturating_add(1);
-        if policy.max_attempts.is_some_and(|max| attempt > max) {
-            return Err(Stop::Fatal(TransportError::GaveUp {
-                attempts: attempt - 1,
-            }));
-        }
-        let delay = policy.delay(attempt, &mut rand::rng());
-        if !emit(shared, inbound, Lifecycle::Reconnecting { attempt, delay }).await {
-            return Err(Stop::Shutdown);
-        }
-        tokio::select! {
-            _ = shared.shutdown.cancelled() => return Err(Stop::Shutdown),
-            _ = tokio::time::sleep(delay) => {}
-        }
-        let session = handle.session();
-        if session.remaining().is_some_and(|left| left.is_zero()) {
-            match handle.reauthenticate(&session.token).await {
-                Err(e) if e.is_unauthorized() => return Err(Stop::Fatal(e.into())),
-                Err(e) => {
-                    tracing::warn!(attempt, error = %e, "re-authentication failed");
-                    continue;
-                }
-                Ok(()) => {}
-            }
-        }
-        match handle.open_connection(false, inbound.clone()).await {
-            Ok(conn) => return Ok(conn),
-            Err(OpenError::Unauthorized(status)) => {
-                // The token was refused before it expired: start over with the api key.
-                tracing::warn!(
-                    attempt,
-                    status,
-                    "socket refused the token; logging in again"
-                );
-                match handle.relogin(&session.token).await {
-                    Err(e) if e.is_unauthorized() => return Err(Stop::Fatal(e.into())),
-                    Err(e) => tracing::warn!(attempt, error = %e, "re-authentication failed"),
-                    Ok(()) => {}
-                }
-            }
-            Err(OpenError::Other(e)) => tracing::warn!(attempt, error = %e, "reconnect failed"),
-        }
-    }
-}
-
-/// Refreshes the session before its token expires, and again whenever a new one arrives.
-async fn keep_session_fresh(handle: TransportHandle) {
-    let shared = Arc::clone(&handle.shared);
-    let mut sessions = shared.session.subscribe();
-    loop {
-        let wait = refresh_delay(&sessions.borrow_and_update(), shared.config.refresh_margin);
-        let due = async {
-            match wait {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = shared.shutdown.cancelled() => return,
-            changed = sessions.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-            }
-            _ = due => {
-                let stale = handle.session().token;
-                if let Err(e) = handle.reauthenticate(&stale).await {
-                    tracing::warn!(error = %e, "scheduled session refresh failed; retrying in 30 s");
-                    tokio::select! {
-                        _ = shared.shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(Duration::from_secs(30)) => {}
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// How long until the session should be refreshed: `margin` before expiry, but at most half
-/// of the remaining lifetime early. `None` when the token does not say when it expires.
-fn refresh_delay(session: &Session, margin: Duration) -> Option<Duration> {
-    let remaining = session.remaining()?;
-    Some(remaining - margin.min(remaining / 2))
-}
