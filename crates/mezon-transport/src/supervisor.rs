@@ -36,9 +36,10 @@ pub(crate) async fn supervise(
     let shared = Arc::clone(&handle.shared);
     let error = loop {
         conn.link.closed.cancelled().await;
-        shared.link.send_replace(LinkState::Connecting);
-        let reason = conn.finished().await;
         let down_since = Instant::now();
+        shared.link.send_replace(LinkState::Connecting);
+        // Events read before the drop reach the consumer before `Disconnected` does.
+        let reason = conn.finished().await;
         if shared.shutdown.is_cancelled() {
             break None;
         }
@@ -166,11 +167,15 @@ pub(crate) async fn keep_session_fresh(handle: TransportHandle) {
     }
 }
 
+/// Refreshes never follow each other faster than this, even if the server hands out tokens
+/// that are already expired (clock skew), so the refresher cannot spin.
+const MIN_REFRESH_DELAY: Duration = Duration::from_secs(1);
+
 /// How long until the session should be refreshed: `margin` before expiry, but at most half
 /// of the remaining lifetime early. `None` when the token does not say when it expires.
 fn refresh_delay(session: &Session, margin: Duration) -> Option<Duration> {
     let remaining = session.remaining()?;
-    Some(remaining - margin.min(remaining / 2))
+    Some((remaining - margin.min(remaining / 2)).max(MIN_REFRESH_DELAY))
 }
 
 #[cfg(test)]
@@ -209,5 +214,10 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(refresh_delay(&opaque, margin), None);
+        let expired = Session::from_proto(api::Session {
+            token: crate::session::tests::jwt(&serde_json::json!({ "exp": 1 })),
+            ..Default::default()
+        });
+        assert_eq!(refresh_delay(&expired, margin), Some(MIN_REFRESH_DELAY));
     }
 }
