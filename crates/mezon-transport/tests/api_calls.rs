@@ -139,3 +139,30 @@ async fn http_401_reauthenticates_once_and_retries() {
     );
     handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn error_answer_fails_the_request_with_code_and_message() {
+    use mezon_transport::RequestError;
+    use mezon_transport::proto::realtime::{ChannelJoin, envelope::Message};
+
+    let server = server(ServerConfig::default()).await;
+    let (handle, _inbound) = Transport::connect(config(&server), creds(&server), None)
+        .await
+        .expect("connect");
+    let error = handle
+        .request(Message::ChannelJoin(ChannelJoin {
+            channel_id: 424_242,
+            channel_type: 1,
+            ..Default::default()
+        }))
+        .await
+        .expect_err("no such channel");
+    match error {
+        RequestError::Server { code, message } => {
+            assert_eq!(code, 3, "bad input");
+            assert!(message.contains("424242"), "{message}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    handle.shutdown().await;
+}
