@@ -332,7 +332,8 @@ impl TransportHandle {
         }
     }
 
-    /// Requests in flight on the current connection (for tests and diagnostics).
+    /// Requests in flight on the current connection, heartbeat pings included (for tests and
+    /// diagnostics).
     #[doc(hidden)]
     pub fn pending_count(&self) -> usize {
         match &*self.shared.link.borrow() {
