@@ -45,6 +45,12 @@ pub mod realtime {
     include!("generated/realtime.rs");
 }
 
+// `Debug` of the messages that hold credentials (`Session`, `SessionRefreshRequest`, …):
+// generated so that tokens, keys and passwords print as `<redacted>`.
+mod redacted_debug {
+    include!("generated/redacted_debug.rs");
+}
+
 /// The serialized `google.protobuf.FileDescriptorSet` of `proto/` (with its imports), for
 /// tools that reflect on the schema (for example with `prost-reflect`).
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!("generated/descriptor_set.bin");

@@ -58,9 +58,6 @@ const LIFECYCLE: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Payloads whose `Debug` output would show secrets.
-const SECRET_PAYLOADS: &[&str] = &["refresh_session_event"];
-
 struct Kind {
     field: String,
     number: i32,
@@ -452,19 +449,11 @@ fn render_event(kinds: &[Kind]) -> String {
     }
     s.push_str("impl fmt::Debug for Event {\nfn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\nmatch self {\n");
     for k in kinds {
-        if SECRET_PAYLOADS.contains(&k.field.as_str()) {
-            let _ = writeln!(
-                s,
-                "Event::{v}(_) => f.write_str(\"{v}(<redacted>)\"),",
-                v = k.variant
-            );
-        } else {
-            let _ = writeln!(
-                s,
-                "Event::{v}(p) => f.debug_tuple(\"{v}\").field(p).finish(),",
-                v = k.variant
-            );
-        }
+        let _ = writeln!(
+            s,
+            "Event::{v}(p) => f.debug_tuple(\"{v}\").field(p).finish(),",
+            v = k.variant
+        );
     }
     for (_, variant, _) in LIFECYCLE {
         let _ = writeln!(

@@ -70,8 +70,8 @@ pub(crate) type ErasedHandler<C> =
 /// A cheap, shareable handle to one event's payload; dereferences to `T`.
 ///
 /// Every typed handler of an event gets a clone of the same handle: the payload is decoded
-/// once and never copied. `Debug` shows the payload itself (for `api::Session`, its tokens):
-/// log fields, not whole payloads, where secrets may appear.
+/// once and never copied. `Debug` shows the payload itself; messages that carry credentials
+/// (such as `api::Session`) print them as `<redacted>`.
 pub struct Payload<T>(Arc<T>);
 
 impl<T> Payload<T> {

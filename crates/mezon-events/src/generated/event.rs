@@ -1043,7 +1043,7 @@ impl fmt::Debug for Event {
                 .debug_tuple("ListChannelUsersBannedEvent")
                 .field(p)
                 .finish(),
-            Event::RefreshSessionEvent(_) => f.write_str("RefreshSessionEvent(<redacted>)"),
+            Event::RefreshSessionEvent(p) => f.debug_tuple("RefreshSessionEvent").field(p).finish(),
             Event::ChannelArchiveEvent(p) => f.debug_tuple("ChannelArchiveEvent").field(p).finish(),
             Event::TopicInMessageEvent(p) => f.debug_tuple("TopicInMessageEvent").field(p).finish(),
             Event::ScreenShareEvent(p) => f.debug_tuple("ScreenShareEvent").field(p).finish(),

@@ -1266,6 +1266,7 @@ pub struct ClanProfileUpdatedEvent {
     pub clan_id: i64,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct UserProfileUpdatedEvent {
     #[prost(int64, tag = "1")]
     pub user_id: i64,
