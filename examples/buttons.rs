@@ -26,7 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
 
     let (poll_tx, mut polls) = mpsc::channel::<i64>(1);
-    let _ = client.on_channel_message(move |msg, _client| {
+    client.on_channel_message(move |msg, _client| {
         let poll_tx = poll_tx.clone();
         async move {
             if msg.text() != "!poll" {

@@ -24,7 +24,7 @@ fn answer(text: &str) -> Option<String> {
 
 /// Registers the bot's behaviour; each answer sent is also reported on `answers`, if given.
 fn register(client: &Client, answers: Option<mpsc::Sender<Message>>) {
-    let _ = client.on_channel_message(move |msg, _client| {
+    client.on_channel_message(move |msg, _client| {
         let answers = answers.clone();
         async move {
             let Some(text) = answer(&msg.text()) else {

@@ -25,28 +25,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .build()?;
 
-    let _ =
-        client.on_connected(|c, _| println!("[lifecycle] connected (connection {})", c.connection));
-    let _ = client.on_disconnected(|d, _| {
+    client.on_connected(|c, _| println!("[lifecycle] connected (connection {})", c.connection));
+    client.on_disconnected(|d, _| {
         println!(
             "[lifecycle] disconnected: {} (will reconnect: {})",
             d.reason, d.will_reconnect
         )
     });
-    let _ = client.on_reconnecting(|r, _| {
+    client.on_reconnecting(|r, _| {
         println!(
             "[lifecycle] reconnecting: attempt {} in {:?}",
             r.attempt, r.delay
         )
     });
     let (back_tx, mut back) = mpsc::channel::<()>(4);
-    let _ = client.on_reconnected(move |r, _| {
+    client.on_reconnected(move |r, _| {
         println!("[lifecycle] reconnected after {} attempt(s)", r.attempts);
         let _ = back_tx.try_send(());
     });
-    let _ = client.on_ready(|r, _| println!("[lifecycle] ready: {} clan(s)", r.clans));
+    client.on_ready(|r, _| println!("[lifecycle] ready: {} clan(s)", r.clans));
     let (msg_tx, mut messages) = mpsc::channel::<String>(4);
-    let _ = client.on_channel_message(move |msg, _| {
+    client.on_channel_message(move |msg, _| {
         let _ = msg_tx.try_send(format!(
             "#{} {}> {}",
             msg.channel_id(),

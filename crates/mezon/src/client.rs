@@ -359,7 +359,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn shutdown_gives_a_stuck_handler_the_grace_period_then_stops() {
         let client = offline_client(Duration::from_secs(3));
-        let _ = client.on_ready(|_ready, _client| std::future::pending::<()>());
+        client.on_ready(|_ready, _client| std::future::pending::<()>());
         client
             .emit(mezon_events::Event::Ready(Arc::new(Ready::default())))
             .await;
@@ -374,7 +374,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn request_shutdown_from_a_handler_ends_run_until_shutdown() {
         let client = offline_client(Duration::from_secs(3));
-        let _ = client.on_ready(|_ready, client: Client| client.request_shutdown());
+        client.on_ready(|_ready, client: Client| client.request_shutdown());
         let runner = tokio::spawn({
             let client = client.clone();
             async move { client.run_until_shutdown().await }
