@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use mezon_proto::api::{ListChannelDescsRequest, ListClanDescRequest};
+use mezon_proto::api::ListChannelDescsRequest;
 use mezon_proto::realtime::{ClanJoin, envelope::Message as Outgoing};
 use mezon_transport::api::methods;
 use mezon_transport::{RejoinHook, RequestError, TransportHandle};
@@ -14,16 +14,22 @@ use crate::modes::ChannelType;
 use crate::outgoing::Destination;
 use crate::state::State;
 
-/// Lists and joins every clan (plus clan 0 for DMs and groups) and learns the DM channels.
+/// Lists (page by page) and joins every clan (plus clan 0 for DMs and groups) and learns the DM channels.
 /// Returns how many clans (not counting clan 0) were joined.
 pub(crate) async fn connect_sequence(client: &Client, handle: &TransportHandle) -> Result<usize> {
     let state = &client.inner.state;
-    let clans = handle
-        .call::<methods::ListClanDescs>(ListClanDescRequest::default())
-        .await?;
+    let clans = crate::clan_list::list_all(
+        crate::clan_list::PAGE_SIZE,
+        crate::clan_list::MAX_PAGES,
+        |request| async move {
+            let page = handle.call::<methods::ListClanDescs>(request).await?;
+            Ok::<_, crate::Error>(page.clandesc)
+        },
+    )
+    .await?;
     let mut clan_ids = vec![0];
-    for clan in clans.clandesc {
-        if clan.clan_id != 0 && !clan_ids.contains(&clan.clan_id) {
+    for clan in clans {
+        if clan.clan_id != 0 {
             clan_ids.push(clan.clan_id);
         }
         state.clans.put(clan.clan_id, clan);

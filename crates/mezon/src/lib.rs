@@ -25,6 +25,7 @@
 mod api;
 mod automation;
 pub mod builders;
+mod clan_list;
 mod client;
 mod config;
 mod error;

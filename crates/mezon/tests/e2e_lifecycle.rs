@@ -41,6 +41,16 @@ async fn forced_drop_rejoins_every_clan_and_channel_and_thread_messages_flow_aga
     let dm = client.dm_channel(CAROL_ID).await.unwrap();
     let before = server.connections();
     assert_eq!(before.len(), 1);
+    let sorted = |mut ids: Vec<i64>| {
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let clans_before = sorted(server.joined_clans(before[0]));
+    let channels_before = sorted(server.joined_channels(before[0]));
+    for id in [demo::THREAD_ID, demo::PRIVATE_CHANNEL_ID, dm.id()] {
+        assert!(channels_before.contains(&id), "{id} joined before the drop");
+    }
 
     server.drop_connections();
     let mut saw_disconnect = false;
@@ -63,6 +73,12 @@ async fn forced_drop_rejoins_every_clan_and_channel_and_thread_messages_flow_aga
     for id in [demo::THREAD_ID, demo::PRIVATE_CHANNEL_ID, dm.id()] {
         assert!(channels.contains(&id), "{id} re-joined: {channels:?}");
     }
+    assert_eq!(sorted(server.joined_clans(after[0])), clans_before);
+    assert_eq!(
+        sorted(channels),
+        channels_before,
+        "the same channels re-joined"
+    );
 
     server
         .user(demo::ALICE_ID)
@@ -245,5 +261,70 @@ async fn thread_activation_and_clan_membership_trigger_joins() {
         )
         .await
         .expect("clan joined");
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn login_pages_through_more_clans_than_one_page_and_joins_each_once() {
+    const EXTRA: i64 = 230;
+    const FIRST_EXTRA_CLAN: i64 = 1_840_000_000_000_100_000;
+    let mut world = world();
+    for n in 0..EXTRA {
+        world = world.clan(FIRST_EXTRA_CLAN + n, format!("clan-{n}"));
+    }
+    let server = server_with(mezon::testing::ServerConfig {
+        world,
+        ..Default::default()
+    })
+    .await;
+    let client = mezon::Client::builder(server.bot_id(), server.api_key())
+        .base_url(server.base_url())
+        .rate_limits(mezon::RateLimits::disabled())
+        .build()
+        .unwrap();
+    client.login().await.unwrap();
+
+    let over_http = server
+        .http_log()
+        .into_iter()
+        .filter(|c| c.method_name.as_deref() == Some("ListClanDescs"))
+        .map(|c| c.body);
+    let over_socket = server
+        .received()
+        .into_iter()
+        .filter_map(|r| match r.envelope.message {
+            Some(M::ApiRequestEvent(call)) if call.api_name == "ListClanDescs" => Some(call.body),
+            _ => None,
+        });
+    let pages: Vec<_> = over_http
+        .chain(over_socket)
+        .map(|body| {
+            <mezon::proto::api::ListClanDescRequest as prost::Message>::decode(body).unwrap()
+        })
+        .collect();
+    // 231 clans at 100 a page: two full pages and a short one, each continuing after the
+    // last clan of the previous page.
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    assert!(pages.iter().all(|p| p.limit == 100));
+    assert_eq!(pages[0].cursor, "");
+    assert_eq!(pages[1].cursor, (FIRST_EXTRA_CLAN + 98).to_string());
+    assert_eq!(pages[2].cursor, (FIRST_EXTRA_CLAN + 198).to_string());
+
+    let conn = server.wait_for_connections(1, WAIT).await.unwrap()[0];
+    let mut expected: Vec<i64> = std::iter::once(0)
+        .chain(std::iter::once(demo::CLAN_ID))
+        .chain((0..EXTRA).map(|n| FIRST_EXTRA_CLAN + n))
+        .collect();
+    expected.sort_unstable();
+    let mut joined = server.joined_clans(conn);
+    joined.sort_unstable();
+    assert_eq!(joined, expected);
+    let clan_joins = server
+        .received()
+        .iter()
+        .filter(|r| matches!(r.envelope.message, Some(M::ClanJoin(_))))
+        .count();
+    assert_eq!(clan_joins, expected.len(), "each clan joined once");
+    assert_eq!(client.clans().len(), 1 + EXTRA as usize);
     client.shutdown().await;
 }
