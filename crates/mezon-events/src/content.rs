@@ -44,7 +44,10 @@ pub enum ContentError {
 
 /// A message's content: text with spans, embeds and components.
 ///
-/// Lists absent from the JSON are empty here, and empty lists are left out when serializing.
+/// Lists absent from the JSON, `null` or `[]` are all empty here, and empty lists are left
+/// out when serializing: the one change a parse/serialize round trip makes is dropping
+/// `"mk": []` or `"mk": null`, which the platform's clients read as no spans, as they read an
+/// absent key. Every other key, known or not, comes back as sent.
 /// [`MessageContent::mentions`] is not part of the JSON: mentions travel next to the content
 /// (`ChannelMessage.mentions`, `ChannelMessageSend.mentions`), so the builder collects them
 /// there for the sender.
@@ -54,25 +57,58 @@ pub struct MessageContent {
     #[serde(rename = "t", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// `hg`: channel hashtags.
-    #[serde(rename = "hg", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "hg",
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub hashtags: Vec<HashtagSpan>,
     /// `ej`: custom emojis.
-    #[serde(rename = "ej", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ej",
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub emojis: Vec<EmojiSpan>,
     /// `lk`: links.
-    #[serde(rename = "lk", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "lk",
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub links: Vec<Span>,
     /// `mk`: markdown spans.
-    #[serde(rename = "mk", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "mk",
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub markdown: Vec<MarkdownSpan>,
     /// `vk`: voice-room links.
-    #[serde(rename = "vk", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "vk",
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub voice_links: Vec<Span>,
     /// `embed`: rich embeds.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub embed: Vec<Embed>,
     /// `components`: action rows of interactive components.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub components: Vec<ActionRow>,
     /// `contentThread`: kept as sent.
     #[serde(
@@ -229,6 +265,15 @@ impl MessageContent {
         self.components.push(ActionRow::new(components));
         self
     }
+}
+
+/// Reads a list that may be `null` as an empty one (JavaScript senders write `null` for "none").
+pub(crate) fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// The length of `text` in UTF-16 code units, saturating at `i32::MAX`.

@@ -1,6 +1,6 @@
 //! The generated catalogue against the golden fixtures.
 
-mod fixtures;
+mod common;
 
 use std::str::FromStr;
 
@@ -93,12 +93,12 @@ fn documented_constants_match_wire_md() {
 
 #[test]
 fn every_envelope_fixture_decodes_to_its_variant() {
-    let rows = fixtures::envelopes();
+    let rows = common::envelopes();
     assert!(rows.len() >= 100, "only {} envelope fixtures", rows.len());
     let mut push = 0;
     let mut empty = 0;
     for row in rows {
-        let frame = fixtures::bytes(&format!("{}.bin", row.name));
+        let frame = common::bytes(&format!("{}.bin", row.name));
         if !row.variant.is_empty()
             && Envelope::decode(frame.clone()).is_ok_and(|e| e.message.is_none())
         {
@@ -148,7 +148,7 @@ fn every_envelope_fixture_decodes_to_its_variant() {
 
 #[test]
 fn unknown_variant_500_keeps_field_number_and_bytes() {
-    let frame = fixtures::bytes("unknown_variant_500.bin");
+    let frame = common::bytes("unknown_variant_500.bin");
     let peeked = peek(&frame).expect("peek");
     assert!(peeked.is_unknown());
     assert_eq!(peeked.field_number, Some(500));
@@ -165,7 +165,7 @@ fn unknown_variant_500_keeps_field_number_and_bytes() {
 
 #[test]
 fn garbage_is_a_decode_error() {
-    let frame = fixtures::bytes("garbage.bin");
+    let frame = common::bytes("garbage.bin");
     assert!(Event::decode(frame).is_err());
     assert_eq!(
         Event::decode(bytes::Bytes::new()),
@@ -189,19 +189,18 @@ fn event_enum_stays_small() {
 
 #[test]
 fn channel_and_clan_ids_are_the_ordering_keys() {
-    let frame = fixtures::bytes("envelope_006_channel_message.bin");
+    let frame = common::bytes("envelope_006_channel_message.bin");
     let (_, event) = Event::decode(frame).expect("decode");
     assert_eq!(event.channel_id(), Some(1_800_000_001_046_003_139));
     assert_eq!(event.clan_id(), Some(1_800_000_001_045_003_136));
 
     // Zero ids (a DM with every field at its default) count as absent.
-    let (_, dm) =
-        Event::decode(fixtures::bytes("channel_message_all_defaults.bin")).expect("decode");
+    let (_, dm) = Event::decode(common::bytes("channel_message_all_defaults.bin")).expect("decode");
     assert_eq!((dm.channel_id(), dm.clan_id()), (None, None));
 
     // A nested channel description provides the channel.
-    let (_, added) = Event::decode(fixtures::bytes("envelope_036_user_channel_added_event.bin"))
-        .expect("decode");
+    let (_, added) =
+        Event::decode(common::bytes("envelope_036_user_channel_added_event.bin")).expect("decode");
     let Event::UserChannelAddedEvent(p) = &added else {
         panic!("wrong variant")
     };
@@ -216,7 +215,7 @@ fn channel_and_clan_ids_are_the_ordering_keys() {
 
 #[test]
 fn debug_output_hides_session_tokens() {
-    let frame = fixtures::bytes("envelope_096_refresh_session_event.bin");
+    let frame = common::bytes("envelope_096_refresh_session_event.bin");
     let (_, event) = Event::decode(frame).expect("decode");
     let Event::RefreshSessionEvent(session) = &event else {
         panic!("wrong variant")

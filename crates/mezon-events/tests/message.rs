@@ -1,6 +1,6 @@
 //! Message helpers and content against the fixtures.
 
-mod fixtures;
+mod common;
 
 use mezon_events::content::{
     ButtonComponent, ButtonStyle, Component, ComponentBody, ComponentType, Embed, EmbedField,
@@ -15,7 +15,7 @@ use mezon_events::{ChannelMessageExt, Event, MessageContent};
 use serde_json::{Value, json};
 
 fn channel_message(fixture: &str) -> ChannelMessage {
-    let (_, event) = Event::decode(fixtures::bytes(fixture)).expect("decode");
+    let (_, event) = Event::decode(common::bytes(fixture)).expect("decode");
     match event {
         Event::ChannelMessage(m) => (*m).clone(),
         other => panic!("{fixture}: not a channel message: {other:?}"),
@@ -73,7 +73,7 @@ fn legacy_json_lists_decode_like_protobuf_lists() {
 #[test]
 fn protobuf_lists_match_the_decoded_fixture() {
     let message = channel_message("envelope_006_channel_message.bin");
-    let expected = fixtures::json("envelope_006_channel_message.decoded.json");
+    let expected = common::json("envelope_006_channel_message.decoded.json");
     let id = |v: &Value| {
         v.as_str()
             .and_then(|s| s.parse::<i64>().ok())
@@ -202,7 +202,7 @@ fn fixture_contents() -> Vec<(String, String)> {
         }
     }
     let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(fixtures::dir())
+    let mut entries: Vec<_> = std::fs::read_dir(common::dir())
         .expect("fixture dir")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -211,7 +211,7 @@ fn fixture_contents() -> Vec<(String, String)> {
     entries.sort();
     for name in entries {
         let mut found = Vec::new();
-        walk(&fixtures::json(&name), &mut found);
+        walk(&common::json(&name), &mut found);
         out.extend(found.into_iter().map(|c| (name.clone(), c)));
     }
     out
@@ -426,4 +426,57 @@ fn invalid_content_is_an_error_and_empty_content_is_empty() {
             .as_text(),
         "x"
     );
+}
+
+#[test]
+fn null_and_empty_lists_read_as_empty_and_only_they_change_on_a_round_trip() {
+    let sent = json!({
+        "t": "hi",
+        "hg": null,
+        "ej": [],
+        "lk": null,
+        "mk": [{"type": "b", "s": 0, "e": 2}],
+        "vk": [],
+        "embed": [{"title": "x", "fields": null}],
+        "components": [{"components": null}, {"components": [
+            {"id": "s", "type": 2, "component": {"options": null}}
+        ]}],
+        "callLog": null
+    });
+    let parsed = MessageContent::parse(&sent.to_string()).expect("null lists parse");
+    assert!(parsed.hashtags.is_empty() && parsed.links.is_empty() && parsed.emojis.is_empty());
+    assert_eq!(parsed.markdown.len(), 1);
+    assert!(parsed.embed[0].fields.is_empty());
+    assert!(parsed.components[0].components.is_empty());
+    let ComponentBody::Select(select) = parsed.components[1].components[0]
+        .body()
+        .expect("select body")
+    else {
+        panic!("not a select")
+    };
+    assert!(select.options.is_empty());
+
+    let again: Value = serde_json::from_str(&parsed.to_json_string()).expect("json");
+    assert_eq!(
+        again,
+        json!({
+            "t": "hi",
+            "mk": [{"type": "b", "s": 0, "e": 2}],
+            "embed": [{"title": "x"}],
+            "components": [{"components": []}, {"components": [
+                {"id": "s", "type": 2, "component": {"options": null}}
+            ]}],
+            "callLog": null
+        }),
+        "empty lists are dropped (a row's null list becomes []); unknown keys stay as sent"
+    );
+}
+
+#[test]
+fn content_of_a_real_message_reserializes_to_the_same_json() {
+    let message = channel_message("envelope_006_channel_message.bin");
+    let original: Value = serde_json::from_str(&message.content).expect("content is JSON");
+    let reserialized: Value =
+        serde_json::from_str(&message.content().expect("content").to_json_string()).expect("json");
+    assert_eq!(reserialized, original);
 }

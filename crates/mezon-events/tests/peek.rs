@@ -1,6 +1,6 @@
 //! The tag scan agrees with a full decode.
 
-mod fixtures;
+mod common;
 
 use std::collections::BTreeMap;
 
@@ -36,8 +36,8 @@ fn variant_chunks() -> BTreeMap<u32, Vec<Vec<u8>>> {
             chunks.entry(n).or_default().push(empty);
         }
     }
-    for row in fixtures::envelopes() {
-        let frame = fixtures::bytes(&format!("{}.bin", row.name));
+    for row in common::envelopes() {
+        let frame = common::bytes(&format!("{}.bin", row.name));
         let Ok(envelope) = Envelope::decode(frame) else {
             continue;
         };

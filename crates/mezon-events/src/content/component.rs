@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ActionRow {
     /// The components, in display order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub components: Vec<Component>,
     /// Other keys, as sent.
     #[serde(flatten)]
@@ -238,7 +238,7 @@ impl SelectOption {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SelectComponent {
     /// The choices.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_empty")]
     pub options: Vec<SelectOption>,
     /// Shown when nothing is selected.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -27,7 +27,11 @@ pub struct Embed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail: Option<EmbedImage>,
     /// Name/value fields, possibly with an input component each.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "super::null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub fields: Vec<EmbedField>,
     /// Large image.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,4 +1,4 @@
-//! Shared access to the golden protocol fixtures (mezon-proto's copy).
+//! Helpers shared by the test binaries: the golden protocol fixtures (mezon-proto's copy).
 #![allow(dead_code)]
 
 use std::path::PathBuf;
