@@ -22,9 +22,17 @@ pub struct TransportConfig {
     pub reconnect: ReconnectPolicy,
     /// Outbound pacing.
     pub rate_limits: RateLimits,
-    /// Capacity of the inbound event queue; the reader keeps at most as many again in hand
-    /// before it stops reading the socket (default 1024).
+    /// Capacity of the inbound event queue (default 1024).
     pub inbound_capacity: usize,
+    /// Events the socket reader may hold beyond a full inbound queue (default 8192). While it
+    /// has room the reader keeps reading, so answers to requests (and pongs) that arrive behind
+    /// a burst of events still reach their callers; once it is full the reader stops reading
+    /// the socket until the consumer catches up.
+    pub event_overflow: usize,
+    /// Bytes of serialized events the reader may hold beyond a full inbound queue
+    /// (default 32 MiB); whichever of this and [`event_overflow`](Self::event_overflow) is
+    /// reached first pauses reading.
+    pub event_overflow_bytes: usize,
     /// Capacity of the socket write queue (default 256).
     pub write_queue_capacity: usize,
     /// Largest frame accepted; larger frames are reported and skipped (default 16 MiB).
@@ -63,6 +71,8 @@ impl TransportConfig {
             reconnect: ReconnectPolicy::default(),
             rate_limits: RateLimits::default(),
             inbound_capacity: 1024,
+            event_overflow: 8192,
+            event_overflow_bytes: 32 * 1024 * 1024,
             write_queue_capacity: 256,
             max_frame_size: 16 * 1024 * 1024,
             max_answer_size: 64 * 1024 * 1024,
@@ -102,6 +112,15 @@ impl TransportConfig {
     /// Sets the inbound queue capacity (at least 1).
     pub fn inbound_capacity(mut self, capacity: usize) -> Self {
         self.inbound_capacity = capacity.max(1);
+        self
+    }
+
+    /// Sets how many events, and how many bytes of them, the reader may hold beyond a full
+    /// inbound queue before it stops reading the socket (each at least 1). Larger values let
+    /// answers overtake longer bursts; smaller ones bound memory tighter.
+    pub fn event_overflow(mut self, events: usize, bytes: usize) -> Self {
+        self.event_overflow = events.max(1);
+        self.event_overflow_bytes = bytes.max(1);
         self
     }
 

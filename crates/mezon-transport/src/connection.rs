@@ -1,7 +1,6 @@
 //! One WebSocket connection: a reader task that classifies frames and routes answers to
 //! their requests directly, a writer task fed by a bounded queue, and the heartbeat.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -14,6 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage, protocol::WebSocketConfig};
 use tokio_util::sync::CancellationToken;
 
+use crate::backlog::Backlog;
 use crate::error::RequestError;
 use crate::frame::{self, Frame};
 use crate::heartbeat::{self, Liveness};
@@ -96,7 +96,8 @@ pub(crate) struct ConnectionSettings {
     pub(crate) generation: u64,
     pub(crate) max_frame_size: usize,
     pub(crate) max_answer_size: usize,
-    pub(crate) inbound_capacity: usize,
+    pub(crate) event_overflow: usize,
+    pub(crate) event_overflow_bytes: usize,
     pub(crate) write_queue_capacity: usize,
     pub(crate) heartbeat_interval: Duration,
     pub(crate) heartbeat_timeout: Duration,
@@ -193,7 +194,7 @@ pub(crate) async fn open(
         gate: gate_rx,
         on_session,
         max_frame_size: settings.max_frame_size,
-        capacity: settings.inbound_capacity.max(1),
+        overflow: (settings.event_overflow, settings.event_overflow_bytes),
         shutdown: shutdown.clone(),
     };
     let reader = tokio::spawn(reader.run(stream));
@@ -231,7 +232,8 @@ struct Reader {
     gate: watch::Receiver<bool>,
     on_session: SessionSink,
     max_frame_size: usize,
-    capacity: usize,
+    /// Most events, and bytes of them, held beyond a full inbound queue.
+    overflow: (usize, usize),
     shutdown: CancellationToken,
 }
 
@@ -240,12 +242,10 @@ impl Reader {
     where
         S: Stream<Item = Result<WsMessage, tungstenite::Error>> + Unpin,
     {
-        // Events read but not yet taken by the consumer. While it is full the reader stops
-        // reading, which is how a slow consumer's backpressure reaches the socket.
-        let mut backlog: VecDeque<Inbound> = VecDeque::new();
+        let mut backlog = Backlog::new(self.overflow.0, self.overflow.1);
         let mut paused = false;
         let reason = loop {
-            let full = backlog.len() >= self.capacity;
+            let full = backlog.is_full();
             if full != paused {
                 paused = full;
                 self.liveness.set_reader_paused(paused);
@@ -255,7 +255,7 @@ impl Reader {
                 biased;
                 _ = self.link.closed.cancelled() => break None,
                 permit = self.inbound.reserve(), if events_open && !backlog.is_empty() => {
-                    match (permit, backlog.pop_front()) {
+                    match (permit, backlog.pop()) {
                         (Ok(permit), Some(item)) => permit.send(item),
                         (Ok(_), None) => {}
                         (Err(_), _) => break Some(DisconnectReason::Shutdown),
@@ -289,7 +289,7 @@ impl Reader {
 
     /// Delivers events read before the link dropped, unless shutting down or events are
     /// still held back (a rejoin that never finished).
-    async fn hand_over(self, backlog: VecDeque<Inbound>) {
+    async fn hand_over(self, backlog: Backlog) {
         if !*self.gate.borrow() {
             if !backlog.is_empty() {
                 tracing::warn!(
@@ -299,7 +299,7 @@ impl Reader {
             }
             return;
         }
-        for item in backlog {
+        for item in backlog.drain() {
             tokio::select! {
                 _ = self.shutdown.cancelled() => return,
                 sent = self.inbound.send(item) => if sent.is_err() { return },
@@ -307,16 +307,12 @@ impl Reader {
         }
     }
 
-    fn on_message(
-        &self,
-        message: WsMessage,
-        backlog: &mut VecDeque<Inbound>,
-    ) -> Option<DisconnectReason> {
+    fn on_message(&self, message: WsMessage, backlog: &mut Backlog) -> Option<DisconnectReason> {
         match message {
             WsMessage::Binary(data) => self.on_binary(data, backlog),
             WsMessage::Text(text) => {
                 tracing::debug!(len = text.len(), "ignoring a text frame");
-                backlog.push_back(Inbound::FrameError {
+                backlog.push(Inbound::FrameError {
                     error: BadFrame::Text,
                     len: text.len(),
                 });
@@ -331,11 +327,11 @@ impl Reader {
         None
     }
 
-    fn on_binary(&self, data: Bytes, backlog: &mut VecDeque<Inbound>) {
+    fn on_binary(&self, data: Bytes, backlog: &mut Backlog) {
         let len = data.len();
         match self.classify(data) {
             Ok(Some(item)) => {
-                backlog.push_back(item);
+                backlog.push(item);
                 self.link
                     .backlog_high_water
                     .fetch_max(backlog.len(), Ordering::Relaxed);
@@ -343,7 +339,7 @@ impl Reader {
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(len, %error, "skipping a bad frame");
-                backlog.push_back(Inbound::FrameError { error, len });
+                backlog.push(Inbound::FrameError { error, len });
             }
         }
     }

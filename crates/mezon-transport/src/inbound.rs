@@ -106,10 +106,12 @@ pub enum DisconnectReason {
 /// The inbound side of a transport: a bounded stream of [`Inbound`] items. Ends after
 /// [`Lifecycle::Stopped`]. Reading slowly slows the socket reader down; nothing is dropped.
 ///
-/// Once the stream and the reader's own buffer are both full, the reader stops reading the
-/// socket, and answers behind those events wait too. A consumer that awaits a request while it
-/// is not reading the stream can then see that request time out; handle events on other tasks
-/// (or keep reading) when making requests from event handlers during large bursts.
+/// When the stream is full the reader keeps reading into a bounded overflow
+/// ([`TransportConfig::event_overflow`](crate::TransportConfig::event_overflow)), routing
+/// answers as they come, so a consumer may await a request without reading the stream. Only a
+/// burst larger than the stream and the overflow together makes the reader stop; answers behind
+/// the rest of such a burst then wait too, and a request awaited without reading the stream can
+/// time out. Handle events on other tasks (or raise the overflow) for bursts that large.
 #[derive(Debug)]
 pub struct InboundStream {
     rx: mpsc::Receiver<Inbound>,

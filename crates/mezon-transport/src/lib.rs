@@ -6,12 +6,14 @@
 //! typed API calls) and an [`InboundStream`] of pushed envelopes and lifecycle changes.
 //!
 //! What the transport guarantees:
-//! - **Answers never wait behind events.** The socket reader routes answers (and pongs) to
-//!   their requests itself; only pushed events go to the inbound stream.
-//! - **Backpressure, not memory growth.** The inbound stream is bounded
-//!   ([`TransportConfig::inbound_capacity`]); the reader holds at most as many events again and
-//!   then stops reading the socket. That pause does not count against the heartbeat, so a slow
-//!   consumer never makes the transport drop its own link.
+//! - **Answers overtake events.** The socket reader routes answers (and pongs) to their
+//!   requests itself; only pushed events go to the inbound stream. When that stream is full the
+//!   reader keeps reading into a bounded overflow ([`TransportConfig::event_overflow`]), so a
+//!   caller awaiting an answer behind a burst still gets it.
+//! - **Backpressure, not memory growth.** The inbound stream
+//!   ([`TransportConfig::inbound_capacity`]) and the overflow (by count and bytes) are bounded;
+//!   when both are full the reader stops reading the socket. That pause does not count against
+//!   the heartbeat, so a slow consumer never makes the transport drop its own link.
 //! - **Liveness.** A ping goes out at connect and every 10 s; a link silent for 10 s after a
 //!   ping is closed and replaced. Each connection's heartbeat can only close that connection.
 //! - **Reconnects** use exponential backoff with full jitter ([`ReconnectPolicy`]). Requests in
@@ -31,6 +33,7 @@ pub use mezon_proto as proto;
 pub mod api;
 pub mod frame;
 
+mod backlog;
 mod config;
 mod connection;
 mod error;

@@ -345,7 +345,9 @@ async fn slow_consumer_loses_nothing_and_never_reconnects() {
         ..ServerConfig::default()
     })
     .await;
-    let config = config(&server).inbound_capacity(CAPACITY);
+    let config = config(&server)
+        .inbound_capacity(CAPACITY)
+        .event_overflow(CAPACITY, 1 << 20);
     let (handle, mut inbound) = Transport::connect(config, creds(&server), None)
         .await
         .expect("connect");
@@ -377,9 +379,79 @@ async fn slow_consumer_loses_nothing_and_never_reconnects() {
         "reader held {} events",
         handle.backlog_high_water()
     );
+    // The overflow did fill up: the reader paused instead of reading on.
+    assert_eq!(handle.backlog_high_water(), CAPACITY);
     // The link is still healthy after 1000 s of backpressure.
     handle.request(Message::Ping(Ping {})).await.expect("ping");
     handle.shutdown().await;
+}
+
+/// A consumer that stops reading events in the middle of a burst to await a request: the
+/// answer, queued behind the rest of the burst, overtakes the events when the overflow can
+/// hold them, and the request times out when it cannot. Either way no event is lost.
+async fn request_in_the_middle_of_a_burst(overflow: usize) -> Result<(), RequestError> {
+    const EVENTS: i64 = 5_000;
+    const CAPACITY: usize = 256;
+    const READ_FIRST: i64 = 100;
+    common::keep_clock_ticking();
+    let server = server(ServerConfig {
+        outbound_queue: 10_000,
+        ..ServerConfig::default()
+    })
+    .await;
+    let config = config(&server)
+        .inbound_capacity(CAPACITY)
+        .event_overflow(overflow, 64 << 20);
+    let (handle, mut inbound) = Transport::connect(config, creds(&server), None)
+        .await
+        .expect("connect");
+    settle(&server, &handle).await;
+    assert!(matches!(
+        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
+        Lifecycle::Connected
+    ));
+    for n in 0..EVENTS {
+        server.push(numbered_event(n));
+    }
+    let mut expected = 0;
+    let mut receive = async |inbound: &mut mezon_transport::InboundStream| {
+        match next(inbound, Duration::from_secs(30)).await {
+            Inbound::Envelope(bytes) => assert_eq!(event_number(&bytes), Some(expected)),
+            other => panic!("unexpected {other:?} after {expected} events"),
+        }
+        expected += 1;
+    };
+    for _ in 0..READ_FIRST {
+        receive(&mut inbound).await;
+    }
+    // Within the default 10 s request timeout, or `Timeout`.
+    let answer = handle.request(Message::Ping(Ping {})).await;
+    for _ in READ_FIRST..EVENTS {
+        receive(&mut inbound).await;
+    }
+    assert_eq!(server.connections().len(), 1, "never reconnected");
+    assert!(
+        handle.backlog_high_water() <= overflow,
+        "reader held {} events",
+        handle.backlog_high_water()
+    );
+    handle.shutdown().await;
+    answer.map(drop)
+}
+
+#[tokio::test(start_paused = true)]
+async fn answer_overtakes_a_burst_the_overflow_can_hold() {
+    request_in_the_middle_of_a_burst(8_192)
+        .await
+        .expect("the answer arrives while the consumer is not reading events");
+}
+
+#[tokio::test(start_paused = true)]
+async fn answer_behind_a_burst_larger_than_the_overflow_times_out() {
+    let error = request_in_the_middle_of_a_burst(256)
+        .await
+        .expect_err("the reader paused before reaching the answer");
+    assert!(matches!(error, RequestError::Timeout), "{error:?}");
 }
 
 /// Waits until the heartbeat's first ping has been answered, so only the test's own requests

@@ -1,0 +1,119 @@
+//! The socket reader's own bounded hold of events the inbound queue has no room for yet.
+//!
+//! While it has room the reader keeps reading, so answers and pongs behind a burst of events
+//! still reach their callers; when it is full (by count or by bytes) the reader stops reading
+//! and the consumer's backpressure reaches the socket.
+
+use std::collections::VecDeque;
+
+use crate::inbound::Inbound;
+
+/// Events read but not yet taken by the consumer, bounded by count and by bytes.
+#[derive(Debug)]
+pub(crate) struct Backlog {
+    items: VecDeque<Inbound>,
+    bytes: usize,
+    max_items: usize,
+    max_bytes: usize,
+}
+
+impl Backlog {
+    pub(crate) fn new(max_items: usize, max_bytes: usize) -> Self {
+        Self {
+            items: VecDeque::new(),
+            bytes: 0,
+            max_items: max_items.max(1),
+            max_bytes: max_bytes.max(1),
+        }
+    }
+
+    /// Whether the reader must stop reading until the consumer takes something.
+    pub(crate) fn is_full(&self) -> bool {
+        self.items.len() >= self.max_items || self.bytes >= self.max_bytes
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Adds an item. Callers check [`is_full`](Self::is_full) before reading the next frame,
+    /// so the bounds are exceeded by at most one frame.
+    pub(crate) fn push(&mut self, item: Inbound) {
+        self.bytes += weight(&item);
+        self.items.push_back(item);
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<Inbound> {
+        let item = self.items.pop_front()?;
+        self.bytes -= weight(&item);
+        Some(item)
+    }
+
+    /// Everything held, oldest first.
+    pub(crate) fn drain(self) -> impl Iterator<Item = Inbound> {
+        self.items.into_iter()
+    }
+}
+
+/// The bytes an item keeps alive (reports of bad frames hold none of the frame).
+fn weight(item: &Inbound) -> usize {
+    match item {
+        Inbound::Envelope(bytes) => bytes.len(),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn event(len: usize) -> Inbound {
+        Inbound::Envelope(Bytes::from(vec![0u8; len]))
+    }
+
+    #[test]
+    fn full_by_count() {
+        let mut backlog = Backlog::new(2, 1 << 20);
+        backlog.push(event(1));
+        assert!(!backlog.is_full());
+        backlog.push(event(1));
+        assert!(backlog.is_full());
+        assert!(backlog.pop().is_some());
+        assert!(!backlog.is_full());
+    }
+
+    #[test]
+    fn full_by_bytes_and_freed_on_pop() {
+        let mut backlog = Backlog::new(100, 1000);
+        backlog.push(event(600));
+        assert!(!backlog.is_full());
+        backlog.push(event(600));
+        assert!(backlog.is_full(), "1200 bytes held");
+        assert!(backlog.pop().is_some());
+        assert!(!backlog.is_full(), "600 bytes held");
+        assert!(backlog.pop().is_some());
+        assert!(backlog.pop().is_none());
+        assert!(backlog.is_empty());
+    }
+
+    #[test]
+    fn keeps_order() {
+        let mut backlog = Backlog::new(10, 1000);
+        for len in 1..=3 {
+            backlog.push(event(len));
+        }
+        let lens: Vec<usize> = backlog
+            .drain()
+            .map(|item| match item {
+                Inbound::Envelope(bytes) => bytes.len(),
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(lens, [1, 2, 3]);
+    }
+}
