@@ -644,3 +644,39 @@ async fn the_order_check_catches_reordering() {
         assert!(in_order(ids), "channel {channel} out of order: {ids:?}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn unknown_events_reach_waits_but_no_handler() {
+    let d = dispatcher(DispatchMode::PerChannel);
+    for kind in EventKind::ALL {
+        d.on(kind, |event, log: Log| {
+            log.lock().expect("lock").push(event.name().to_owned());
+        });
+    }
+    let unknown = d.wait_for(
+        |e| {
+            matches!(
+                e,
+                Event::Unknown {
+                    field_number: 500,
+                    ..
+                }
+            )
+        },
+        Duration::from_secs(5),
+    );
+    let ctx = log();
+    let raw = bytes::Bytes::from_static(&[0xa2, 0x1f, 0x00]);
+    d.dispatch(
+        Event::Unknown {
+            field_number: 500,
+            raw: raw.clone(),
+        },
+        ctx.clone(),
+    )
+    .await;
+    let event = unknown.await.expect("the wait sees the unknown event");
+    assert!(matches!(&*event, Event::Unknown { raw: r, .. } if *r == raw));
+    d.shutdown().await;
+    assert!(entries(&ctx).is_empty(), "{:?}", entries(&ctx));
+}

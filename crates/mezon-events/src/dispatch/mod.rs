@@ -54,7 +54,8 @@ use waiters::Waiters;
 #[async_trait::async_trait]
 pub trait Dispatcher<C: Clone + Send + Sync + 'static>: Send + Sync + 'static {
     /// Delivers one event. Waits (backpressure) while the queue it goes to is full; never
-    /// fails because a handler failed.
+    /// fails because a handler failed. Events without a kind ([`Event::Unknown`]) reach
+    /// waits only, never handlers.
     async fn dispatch(&self, event: Event, ctx: C);
 
     /// The kinds some handler or waiter wants, so the caller can skip decoding the others
@@ -73,7 +74,15 @@ pub enum DispatchMode {
     /// One worker: every event is handled after the previous one, in arrival order.
     Sequential,
     /// Events of one channel (or, lacking a channel, one clan) are handled in arrival order;
-    /// different channels run concurrently on a fixed pool of workers.
+    /// different channels run concurrently on a fixed pool of `workers` workers.
+    ///
+    /// Channels are spread over the workers by hashing their id, so several channels share
+    /// each worker and its queue: a slow handler in one channel also delays the channels
+    /// that landed on its worker (head-of-line blocking), and `dispatch` waits when the
+    /// queue of the event's worker is full even if other workers are idle. More workers make
+    /// such sharing rarer; a handler that waits on something slow (a reply, a long network
+    /// call) should spawn that part, or use [`DispatchMode::Concurrent`] when order does not
+    /// matter.
     #[default]
     PerChannel,
     /// Every event gets its own task (at most `workers` at once), with no ordering between
@@ -155,6 +164,9 @@ struct Shared<C> {
 ///   run inline in `dispatch`.
 /// - Events with neither a channel nor a clan id (lifecycle events, notifications, …) share
 ///   one ordering key; in per-channel mode there is no order *between* keys.
+/// - [`Event::Unknown`] (a variant newer than this schema) has no [`EventKind`], so no
+///   handler receives it; [`EventDispatcher::wait_for`] predicates do see it, and the frame
+///   is logged at `debug` level.
 /// - A handler must not await [`Dispatcher::shutdown`], nor `dispatch` into its own full queue:
 ///   both would wait for the handler itself. Spawn a task for such work.
 pub struct EventDispatcher<C> {
