@@ -79,8 +79,7 @@ pub(crate) fn call(
         "GetAccount" => run::<methods::GetAccount>(body, |()| Ok(account(state, caller.user_id))),
         "SessionRefresh" => run::<methods::SessionRefresh>(body, |r| {
             state
-                .tokens
-                .check(&r.token, TokenKind::Refresh)
+                .check_token(&r.token, TokenKind::Refresh)
                 .ok_or(ApiError::Unauthenticated)?;
             Ok(state.new_session())
         }),

@@ -5,7 +5,7 @@ use mezon_proto::api;
 use mezon_proto::prost::Message as _;
 use mezon_proto::realtime::ChannelMessageSend;
 
-use crate::state::{State, unix_now};
+use crate::state::State;
 use crate::world::Channel;
 
 /// Builds a new message with a fresh id, sent by `sender_id` into `channel`. The nested lists
@@ -17,7 +17,7 @@ pub(crate) fn new_message(
     sender_id: i64,
     send: &ChannelMessageSend,
 ) -> api::ChannelMessage {
-    let now = unix_now();
+    let now = state.clock.unix_seconds();
     let username = state.username(sender_id);
     let clan_name = state
         .world

@@ -131,10 +131,7 @@ async fn login(shared: &Shared, request: Request<Incoming>) -> Reply {
         && json
             .as_ref()
             .is_none_or(|(appid, token)| *token == api_key && *appid == bot_id);
-    let refused = valid && state.refuse_logins > 0;
-    if refused {
-        state.refuse_logins -= 1;
-    }
+    let refused = valid && state.take_login_refusal();
     let authorized = valid && !refused;
     let reply = if authorized {
         let session = state.new_session();
@@ -163,7 +160,7 @@ async fn api_call(shared: &Shared, request: Request<Incoming>, method: String) -
     };
     let mut state = shared.lock();
     let bearer_user =
-        bearer_token(&parts.headers).and_then(|t| state.tokens.check(t, TokenKind::Access));
+        bearer_token(&parts.headers).and_then(|t| state.check_token(t, TokenKind::Access));
     let user_id = match bearer_user {
         Some(user) => Some(user),
         None if method == "SessionRefresh" => basic_key(&parts.headers)
@@ -236,7 +233,7 @@ fn upgrade(shared: &Arc<Shared>, request: Request<Incoming>) -> Reply {
     let token = request.uri().query().and_then(query_token);
     let user_id = token
         .as_deref()
-        .and_then(|t| shared.lock().tokens.check(t, TokenKind::Access));
+        .and_then(|t| shared.lock().check_token(t, TokenKind::Access));
     let reply = match user_id {
         Some(user_id) => accept_upgrade(shared, request, user_id),
         None => status(StatusCode::UNAUTHORIZED, "missing or invalid token"),

@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod clock;
 mod compose;
 mod config;
 mod error;

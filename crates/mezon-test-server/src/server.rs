@@ -1,5 +1,6 @@
 //! [`TestServer`]: starting, stopping, and the control handle tests drive it with.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use crate::config::ServerConfig;
 use crate::error::{ControlError, StartError, WaitError};
 use crate::human::HumanUser;
 use crate::shared::Shared;
-use crate::state::{ConnId, HttpCall, Received, State};
+use crate::state::{Conn, ConnId, HttpCall, Received, State};
 use crate::world::{Channel, Clan, channel_type};
 
 /// Which connections a control call addresses.
@@ -206,9 +207,12 @@ impl TestServer {
     /// Sends a frame exactly as given (garbage, text, oversize, unknown variant, a crafted
     /// raw answer, …).
     pub fn send_raw_frame(&self, target: impl Into<Target>, frame: impl Into<RawFrame>) {
-        let frame = frame.into().into_message();
+        self.send_message(target.into(), frame.into().into_message());
+    }
+
+    fn send_message(&self, target: Target, frame: Message) {
         let mut state = self.shared.lock();
-        let targets = match target.into() {
+        let targets = match target {
             Target::All => state.conn_ids(),
             Target::Conn(conn) => vec![conn],
         };
@@ -249,7 +253,7 @@ impl TestServer {
             status: String::new(),
             clan_id,
             caller: None,
-            create_time_seconds: crate::state::unix_now(),
+            create_time_seconds: state.clock.unix_seconds(),
             active: 1,
         });
         let targets = state.conns_of(bot_id);
@@ -370,28 +374,48 @@ impl TestServer {
         .await
     }
 
-    /// Clans a connection joined.
+    /// Clans a connection joined, sorted.
     pub fn joined_clans(&self, conn: ConnId) -> Vec<i64> {
-        let state = self.shared.lock();
-        let mut clans: Vec<i64> = state
-            .conns
-            .get(&conn)
-            .map(|c| c.clans.iter().copied().collect())
-            .unwrap_or_default();
-        clans.sort_unstable();
-        clans
+        self.joined(conn, |c| &c.clans)
     }
 
-    /// Channels a connection joined.
+    /// Channels a connection joined, sorted.
     pub fn joined_channels(&self, conn: ConnId) -> Vec<i64> {
+        self.joined(conn, |c| &c.channels)
+    }
+
+    fn joined(&self, conn: ConnId, set: impl Fn(&Conn) -> &HashSet<i64>) -> Vec<i64> {
         let state = self.shared.lock();
-        let mut channels: Vec<i64> = state
+        let mut ids: Vec<i64> = state
             .conns
             .get(&conn)
-            .map(|c| c.channels.iter().copied().collect())
+            .map(|c| set(c).iter().copied().collect())
             .unwrap_or_default();
-        channels.sort_unstable();
-        channels
+        ids.sort_unstable();
+        ids
+    }
+
+    /// WebSocket-level pongs clients sent (answers to [`ping_websocket`](Self::ping_websocket)),
+    /// oldest first (up to `log_capacity`).
+    pub fn websocket_pongs(&self) -> Vec<(ConnId, Bytes)> {
+        self.shared.lock().ws_pongs.iter().cloned().collect()
+    }
+
+    /// Waits until `conn` has sent a WebSocket-level pong (earlier ones count); returns its
+    /// payload.
+    pub async fn wait_for_websocket_pong(
+        &self,
+        conn: ConnId,
+        timeout: Duration,
+    ) -> Result<Bytes, WaitError> {
+        self.wait_until(timeout, |state| {
+            state
+                .ws_pongs
+                .iter()
+                .find(|(from, _)| *from == conn)
+                .map(|(_, payload)| payload.clone())
+        })
+        .await
     }
 
     /// Every envelope clients sent, oldest first (up to `log_capacity`).
@@ -465,9 +489,25 @@ impl TestServer {
         self.shared.notify();
     }
 
-    /// Whether `ping` envelopes and binary pings get answers (WebSocket-level pings always do).
+    /// Whether `ping` envelopes and binary pings get answers. WebSocket-level pings are
+    /// still answered (the WebSocket layer does that, as `wire.md` §3 asks of any peer); to
+    /// silence a link completely, use [`set_stalled`](Self::set_stalled).
     pub fn set_answer_pings(&self, answer: bool) {
         self.shared.lock().answer_pings = answer;
+    }
+
+    /// Stalls every socket (`true`) or lets them run again (`false`). A stalled socket stays
+    /// open but neither reads nor writes: no answers, no pongs of any kind (WebSocket-level
+    /// included), no pushes. What is queued for it meanwhile is sent when it runs again,
+    /// unless more than `outbound_queue` frames pile up, which drops the connection.
+    pub fn set_stalled(&self, stalled: bool) {
+        self.shared.stalled.send_replace(stalled);
+    }
+
+    /// Sends a WebSocket-level ping with `payload`; a live client answers with a pong carrying
+    /// the same payload (see [`wait_for_websocket_pong`](Self::wait_for_websocket_pong)).
+    pub fn ping_websocket(&self, target: impl Into<Target>, payload: impl Into<Bytes>) {
+        self.send_message(target.into(), Message::Ping(payload.into()));
     }
 
     /// Delays every answer to a client request by `delay` (pushes are not delayed).
@@ -483,6 +523,14 @@ impl TestServer {
     /// Answers the next `n` logins with 401, even with good credentials.
     pub fn refuse_logins(&self, n: u32) {
         self.shared.lock().refuse_logins = n;
+    }
+
+    /// Answers every login with 401 for `duration` from now, on tokio's clock (so a test on a
+    /// paused clock ends the refusal with `tokio::time::advance`). `Duration::ZERO` ends a
+    /// refusal early.
+    pub fn refuse_logins_for(&self, duration: Duration) {
+        let until = tokio::time::Instant::now() + duration;
+        self.shared.lock().refuse_logins_until = Some(until);
     }
 
     /// Invalidates every access token handed out so far (API calls and upgrades get 401 until

@@ -14,6 +14,8 @@ pub(crate) struct Shared {
     /// Bumped after anything a test may wait for changed (connections, received envelopes).
     changes: watch::Sender<u64>,
     pub(crate) shutdown: CancellationToken,
+    /// Whether sockets are stalled (neither read nor written).
+    pub(crate) stalled: watch::Sender<bool>,
 }
 
 impl Shared {
@@ -22,6 +24,7 @@ impl Shared {
             state: Mutex::new(state),
             changes: watch::Sender::new(0),
             shutdown: CancellationToken::new(),
+            stalled: watch::Sender::new(false),
         }
     }
 

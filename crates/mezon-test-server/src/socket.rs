@@ -28,10 +28,21 @@ where
     tracing::debug!(%conn, user_id, "socket connected");
     shared.notify();
 
+    let mut stalled = shared.stalled.subscribe();
     let (mut sink, mut stream) = ws.split();
     loop {
+        if *stalled.borrow_and_update() {
+            tokio::select! {
+                () = kill.cancelled() => break,
+                running = stalled.wait_for(|stalled| !*stalled) => {
+                    if running.is_err() { break }
+                    continue;
+                }
+            }
+        }
         tokio::select! {
             () = kill.cancelled() => break,
+            changed = stalled.changed() => if changed.is_err() { break },
             frame = queue.recv() => {
                 let Some(frame) = frame else { break };
                 tokio::select! {
@@ -42,13 +53,17 @@ where
             inbound = stream.next() => match inbound {
                 Some(Ok(Message::Binary(frame))) => on_frame(&shared, conn, &frame),
                 Some(Ok(Message::Text(_))) => tracing::debug!(%conn, "ignoring a text frame"),
+                Some(Ok(Message::Pong(payload))) => {
+                    shared.lock().log_ws_pong(conn, payload);
+                    shared.notify();
+                }
                 Some(Ok(Message::Close(_))) | None => break,
                 Some(Err(error)) => {
                     tracing::debug!(%conn, %error, "socket read failed");
                     break;
                 }
-                // WebSocket pings are answered by tungstenite itself on the next read.
-                Some(Ok(_)) => {}
+                // WebSocket pings are answered by tungstenite itself on the next read or write.
+                Some(Ok(Message::Ping(_) | Message::Frame(_))) => {}
             },
         }
     }

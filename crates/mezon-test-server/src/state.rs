@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use mezon_proto::api;
@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::Clock;
 use crate::config::ServerConfig;
 use crate::token::{TokenKind, Tokens};
 use crate::world::{Channel, World};
@@ -87,11 +88,17 @@ pub(crate) struct State {
     next_conn: u64,
     pub(crate) received: VecDeque<Received>,
     pub(crate) http_log: VecDeque<HttpCall>,
+    /// WebSocket-level pongs clients sent.
+    pub(crate) ws_pongs: VecDeque<(ConnId, Bytes)>,
     pub(crate) tokens: Tokens,
     pub(crate) quick_menus: Vec<api::QuickMenuAccess>,
     pub(crate) answer_pings: bool,
     pub(crate) answer_delay: Duration,
     pub(crate) refuse_logins: u32,
+    /// Logins are refused until then (tokio's clock).
+    pub(crate) refuse_logins_until: Option<tokio::time::Instant>,
+    /// "Now" for token expiry and timestamps; follows tokio's clock.
+    pub(crate) clock: Clock,
     pub(crate) echo_to_sender: bool,
     /// `http://127.0.0.1:PORT`, the session's `api_url`.
     pub(crate) base_url: String,
@@ -115,11 +122,14 @@ impl State {
             next_conn: 1,
             received: VecDeque::new(),
             http_log: VecDeque::new(),
+            ws_pongs: VecDeque::new(),
             tokens: Tokens::default(),
             quick_menus: Vec::new(),
             answer_pings: true,
             answer_delay: Duration::ZERO,
             refuse_logins: 0,
+            refuse_logins_until: None,
+            clock: Clock::start(),
             base_url: String::new(),
             ws_url: String::new(),
         }
@@ -293,7 +303,7 @@ impl State {
         content: String,
         hide_edited: bool,
     ) -> Option<api::ChannelMessage> {
-        let now = unix_now();
+        let now = self.clock.unix_seconds();
         let message = self
             .messages
             .get_mut(&channel_id)?
@@ -363,13 +373,14 @@ impl State {
         let bot_id = self.config.bot_id;
         let username = self.config.bot_username.clone();
         let ttl = self.config.token_ttl;
-        let token = self.tokens.mint(bot_id, &username, TokenKind::Access, ttl);
-        let refresh_token = self.tokens.mint(
-            bot_id,
-            &username,
-            TokenKind::Refresh,
-            ttl.saturating_mul(10),
-        );
+        let now = self.clock.now();
+        let token = self
+            .tokens
+            .mint(bot_id, &username, TokenKind::Access, ttl, now);
+        let refresh_ttl = ttl.saturating_mul(10);
+        let refresh_token =
+            self.tokens
+                .mint(bot_id, &username, TokenKind::Refresh, refresh_ttl, now);
         api::Session {
             created: false,
             token,
@@ -388,27 +399,44 @@ impl State {
         }
     }
 
+    /// The user a live token of `kind` belongs to.
+    pub(crate) fn check_token(&self, token: &str, kind: TokenKind) -> Option<i64> {
+        self.tokens.check(token, kind, self.clock.now())
+    }
+
+    /// Whether a login with good credentials is refused now (a pending count is used up).
+    pub(crate) fn take_login_refusal(&mut self) -> bool {
+        if self.refuse_logins > 0 {
+            self.refuse_logins -= 1;
+            return true;
+        }
+        self.refuse_logins_until
+            .is_some_and(|until| tokio::time::Instant::now() < until)
+    }
+
     // ---- logs ----
 
     pub(crate) fn log_received(&mut self, received: Received) {
-        if self.received.len() >= self.config.log_capacity {
-            self.received.pop_front();
-        }
-        self.received.push_back(received);
+        push_bounded(&mut self.received, received, self.config.log_capacity);
     }
 
     pub(crate) fn log_http(&mut self, call: HttpCall) {
-        if self.http_log.len() >= self.config.log_capacity {
-            self.http_log.pop_front();
-        }
-        self.http_log.push_back(call);
+        push_bounded(&mut self.http_log, call, self.config.log_capacity);
+    }
+
+    pub(crate) fn log_ws_pong(&mut self, conn: ConnId, payload: Bytes) {
+        push_bounded(
+            &mut self.ws_pongs,
+            (conn, payload),
+            self.config.log_capacity,
+        );
     }
 }
 
-/// Seconds since the Unix epoch, saturating into `u32` like the protocol's `*_seconds` fields.
-pub(crate) fn unix_now() -> u32 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
-        .unwrap_or_default()
+/// Appends to a log that keeps at most `capacity` entries (at least one), oldest dropped first.
+fn push_bounded<T>(log: &mut VecDeque<T>, entry: T, capacity: usize) {
+    while log.len() >= capacity.max(1) {
+        log.pop_front();
+    }
+    log.push_back(entry);
 }

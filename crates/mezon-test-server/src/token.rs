@@ -5,10 +5,12 @@
 //! verifying the signature (`wire.md` §1), and the server checks tokens by looking them up.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::clock::unix_seconds;
 
 /// Which kind of token a string is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,22 +42,22 @@ impl std::fmt::Debug for Tokens {
 }
 
 impl Tokens {
-    /// Mints a token for `user_id` valid for `ttl` from now.
+    /// Mints a token for `user_id` valid for `ttl` from `now` (the server's [`Clock`]
+    /// reading), and forgets the tokens expired by then.
+    ///
+    /// [`Clock`]: crate::clock::Clock
     pub(crate) fn mint(
         &mut self,
         user_id: i64,
         username: &str,
         kind: TokenKind,
         ttl: Duration,
+        now: SystemTime,
     ) -> String {
-        let now = SystemTime::now();
         self.issued.retain(|_, t| t.expires > now);
         self.serial += 1;
         let expires = now + ttl;
-        let exp = expires
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+        let exp = unix_seconds(expires);
         let header = serde_json::json!({ "alg": "HS256", "typ": "JWT" });
         let payload = serde_json::json!({
             "tid": format!("local-{}", self.serial),
@@ -82,11 +84,11 @@ impl Tokens {
         token
     }
 
-    /// The user a live token of `kind` belongs to.
-    pub(crate) fn check(&self, token: &str, kind: TokenKind) -> Option<i64> {
+    /// The user a token of `kind` belongs to, if it is still live at `now`.
+    pub(crate) fn check(&self, token: &str, kind: TokenKind, now: SystemTime) -> Option<i64> {
         self.issued
             .get(token)
-            .filter(|t| t.kind == kind && t.expires > SystemTime::now())
+            .filter(|t| t.kind == kind && t.expires > now)
             .map(|t| t.user_id)
     }
 
@@ -98,31 +100,48 @@ impl Tokens {
 
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use super::*;
+
+    fn start() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+    }
 
     #[test]
     fn tokens_are_jwts_with_readable_claims() {
         let mut tokens = Tokens::default();
-        let token = tokens.mint(42, "bot", TokenKind::Access, Duration::from_secs(60));
+        let now = start();
+        let token = tokens.mint(42, "bot", TokenKind::Access, Duration::from_secs(60), now);
         let parts: Vec<&str> = token.split('.').collect();
         assert_eq!(parts.len(), 3);
         let payload = URL_SAFE_NO_PAD.decode(parts[1]).unwrap();
         let claims: serde_json::Value = serde_json::from_slice(&payload).unwrap();
         assert_eq!(claims["uid"], 42);
-        assert!(claims["exp"].as_u64().unwrap() > 1_700_000_000);
+        assert_eq!(claims["exp"].as_u64(), Some(1_800_000_060));
         assert!(claims["vrs"].is_object());
 
-        assert_eq!(tokens.check(&token, TokenKind::Access), Some(42));
-        assert_eq!(tokens.check(&token, TokenKind::Refresh), None);
-        assert_eq!(tokens.check("a.b.c", TokenKind::Access), None);
+        assert_eq!(tokens.check(&token, TokenKind::Access, now), Some(42));
+        assert_eq!(tokens.check(&token, TokenKind::Refresh, now), None);
+        assert_eq!(tokens.check("a.b.c", TokenKind::Access, now), None);
         tokens.revoke_access();
-        assert_eq!(tokens.check(&token, TokenKind::Access), None);
+        assert_eq!(tokens.check(&token, TokenKind::Access, now), None);
     }
 
     #[test]
     fn expired_tokens_are_refused() {
         let mut tokens = Tokens::default();
-        let token = tokens.mint(1, "bot", TokenKind::Access, Duration::ZERO);
-        assert_eq!(tokens.check(&token, TokenKind::Access), None);
+        let now = start();
+        let token = tokens.mint(1, "bot", TokenKind::Access, Duration::ZERO, now);
+        assert_eq!(tokens.check(&token, TokenKind::Access, now), None);
+
+        let ttl = Duration::from_secs(60);
+        let token = tokens.mint(1, "bot", TokenKind::Access, ttl, now);
+        let later = |secs| now + Duration::from_secs(secs);
+        assert_eq!(tokens.check(&token, TokenKind::Access, later(59)), Some(1));
+        assert_eq!(tokens.check(&token, TokenKind::Access, later(60)), None);
+        // Minting after the expiry forgets the dead token.
+        tokens.mint(1, "bot", TokenKind::Access, ttl, later(61));
+        assert_eq!(tokens.issued.len(), 1);
     }
 }

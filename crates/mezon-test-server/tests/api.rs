@@ -10,7 +10,6 @@ use mezon_proto::prost::Message as _;
 use mezon_proto::realtime::{self, envelope::Message as M};
 use mezon_test_server::{ServerConfig, TestServer, World, channel_type, demo};
 use mezon_transport::api::{ApiMethod, methods};
-use mezon_transport::frame::Frame;
 
 async fn start() -> TestServer {
     TestServer::start(ServerConfig::default())
@@ -355,10 +354,7 @@ async fn session_refresh_takes_the_api_key_and_a_refresh_token() {
     assert_eq!(status, 401);
     // The fresh token works for the socket.
     let mut socket = connect(&fresh).await;
-    assert!(matches!(
-        request(&mut socket, 1, M::Ping(Default::default())).await,
-        M::Pong(_)
-    ));
+    assert_pong(&mut socket).await;
     server.shutdown().await;
 }
 
@@ -612,4 +608,77 @@ async fn edits_and_deletes_apply_over_both_routes() {
         "editing a deleted message fails"
     );
     server.shutdown().await;
+}
+
+/// Token lifetimes run on tokio's clock: advancing a paused clock past `token_ttl` expires
+/// access tokens (HTTP and upgrade get 401) while the refresh token, ten times longer-lived,
+/// still brings a working session whose `exp` claim moved with the clock.
+#[tokio::test]
+async fn tokens_expire_on_tokios_clock() {
+    let ttl = std::time::Duration::from_secs(60);
+    let config = ServerConfig {
+        token_ttl: ttl,
+        ..Default::default()
+    };
+    let server = TestServer::start(config).await.unwrap();
+    let session = login(&server).await;
+    call::<methods::ListClanDescs>(&server, &session.token, &Default::default()).await;
+
+    // Real I/O must not run on the paused clock (it would jump to the next timer).
+    tokio::time::pause();
+    tokio::time::advance(ttl - std::time::Duration::from_secs(1)).await;
+    tokio::time::resume();
+    call::<methods::ListClanDescs>(&server, &session.token, &Default::default()).await;
+    tokio::time::pause();
+    tokio::time::advance(std::time::Duration::from_secs(2)).await;
+    tokio::time::resume();
+
+    let (status, _) = api_http(
+        &server,
+        &session.token,
+        "ListClanDescs",
+        &api::ListClanDescRequest::default(),
+    )
+    .await;
+    assert_eq!(status, 401, "expired access token");
+    let url = format!("ws://{}/ws?token={}", server.addr(), session.token);
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 401);
+        }
+        other => panic!("expected a 401, got {:?}", other.map(|_| ())),
+    }
+
+    let refresh = api::SessionRefreshRequest {
+        token: session.refresh_token.clone(),
+        ..Default::default()
+    };
+    let headers = [("authorization", basic(&server.api_key()))];
+    let (status, body) = post(
+        server.addr(),
+        "/mezon.api.Mezon/SessionRefresh",
+        &headers,
+        refresh.encode_to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "the refresh token outlives the access token");
+    let fresh = api::Session::decode(body).unwrap();
+    assert!(
+        exp_claim(&fresh.token) >= exp_claim(&session.token) + 60,
+        "exp follows tokio's clock"
+    );
+    call::<methods::ListClanDescs>(&server, &fresh.token, &Default::default()).await;
+    server.shutdown().await;
+}
+
+fn exp_claim(token: &str) -> u64 {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("payload part");
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("JSON claims");
+    claims["exp"].as_u64().expect("numeric exp")
 }

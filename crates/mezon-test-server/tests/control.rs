@@ -335,10 +335,7 @@ async fn session_refresh_pushes_a_usable_session() {
     };
     assert_eq!(session, pushed);
     let mut fresh = connect(&session).await;
-    assert!(matches!(
-        request(&mut fresh, 1, M::Ping(Default::default())).await,
-        M::Pong(_)
-    ));
+    assert_pong(&mut fresh).await;
     server.shutdown().await;
 }
 
@@ -358,10 +355,7 @@ async fn dropped_connections_end_without_a_close_frame() {
     assert!(server.connections().is_empty());
     // Reconnecting works.
     let mut again = connect(&session).await;
-    assert!(matches!(
-        request(&mut again, 1, M::Ping(Default::default())).await,
-        M::Pong(_)
-    ));
+    assert_pong(&mut again).await;
     server.shutdown().await;
 }
 
@@ -682,10 +676,113 @@ async fn bare_pongs_carry_only_the_cid() {
     let (_, mut socket) = login_and_connect(&server).await;
     send(&mut socket, 114, M::Ping(realtime::Ping {})).await;
     let answer = next_frame(&mut socket).await;
-    let mezon_transport::frame::Frame::Envelope(bytes) = answer else {
+    let Frame::Envelope(bytes) = answer else {
         panic!("expected an envelope")
     };
     // Byte for byte the golden pong reply.
     assert_eq!(bytes.as_ref(), &[0x08, 0x72]);
+    server.shutdown().await;
+}
+
+/// A short real-time wait for something that must not happen.
+const QUIET: Duration = Duration::from_millis(150);
+
+#[tokio::test]
+async fn stalled_sockets_answer_nothing_until_resumed() {
+    let server = start().await;
+    let (_, mut socket) = login_and_connect(&server).await;
+    let conn = server.wait_for_connections(1, PATIENCE).await.unwrap()[0];
+    server.set_stalled(true);
+    send(&mut socket, 1, M::Ping(realtime::Ping {})).await;
+    socket
+        .send(Message::Ping(Bytes::from_static(b"ws")))
+        .await
+        .unwrap();
+    server.push(M::Pong(realtime::Pong {}));
+    assert!(
+        tokio::time::timeout(QUIET, socket.next()).await.is_err(),
+        "a stalled socket sends nothing, WebSocket pongs included"
+    );
+    assert!(server.received().is_empty(), "nor reads anything");
+    assert_eq!(server.connections(), [conn], "but stays open");
+
+    server.set_stalled(false);
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let message = tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .expect("frames after the stall")
+            .unwrap()
+            .unwrap();
+        seen.push(match message {
+            Message::Pong(payload) => format!("ws pong {payload:?}"),
+            Message::Binary(bytes) => {
+                let envelope = Envelope::decode(bytes).unwrap();
+                format!("cid {} {:?}", envelope.cid, envelope.message)
+            }
+            other => panic!("unexpected {other:?}"),
+        });
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "cid 0 Some(Pong(Pong))",
+            "cid 1 Some(Pong(Pong))",
+            "ws pong b\"ws\"",
+        ]
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn websocket_pings_reach_the_client_and_its_pongs_are_recorded() {
+    let server = start().await;
+    let (_, mut socket) = login_and_connect(&server).await;
+    let conn = server.wait_for_connections(1, PATIENCE).await.unwrap()[0];
+    server.ping_websocket(conn, Bytes::from_static(b"alive?"));
+    let got = tokio::time::timeout(PATIENCE, socket.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, Message::Ping(Bytes::from_static(b"alive?")));
+    // tungstenite queued the pong while reading; any write flushes it.
+    assert_nothing_pending(&mut socket).await;
+    let pong = server
+        .wait_for_websocket_pong(conn, PATIENCE)
+        .await
+        .unwrap();
+    assert_eq!(pong, Bytes::from_static(b"alive?"));
+    assert_eq!(server.websocket_pongs(), [(conn, pong)]);
+    server.shutdown().await;
+}
+
+/// The refusal runs on tokio's clock; real I/O runs with the clock resumed.
+#[tokio::test]
+async fn logins_are_refused_for_a_while() {
+    let server = start().await;
+    login(&server).await;
+    tokio::time::pause();
+    server.refuse_logins_for(Duration::from_secs(30));
+    tokio::time::advance(Duration::from_secs(29)).await;
+    tokio::time::resume();
+    let headers = [("authorization", basic(&server.api_key()))];
+    let path = "/v2/apps/authenticate/token";
+    let (status, _) = post(server.addr(), path, &headers, Vec::new()).await;
+    assert_eq!(status, 401, "still refused after 29 s");
+    tokio::time::pause();
+    tokio::time::advance(Duration::from_secs(2)).await;
+    tokio::time::resume();
+    let (status, _) = post(server.addr(), path, &headers, Vec::new()).await;
+    assert_eq!(status, 200, "accepted again after 31 s");
+
+    // A zero duration ends a refusal early.
+    server.refuse_logins_for(Duration::from_secs(3600));
+    let (status, _) = post(server.addr(), path, &headers, Vec::new()).await;
+    assert_eq!(status, 401);
+    server.refuse_logins_for(Duration::ZERO);
+    let (status, _) = post(server.addr(), path, &headers, Vec::new()).await;
+    assert_eq!(status, 200);
     server.shutdown().await;
 }

@@ -11,7 +11,6 @@ use futures_util::SinkExt as _;
 use mezon_proto::prost::Message as _;
 use mezon_proto::realtime::{Envelope, envelope::Message as M};
 use mezon_test_server::{ServerConfig, TestServer};
-use mezon_transport::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
 
 fn fixtures_dir() -> PathBuf {

@@ -115,10 +115,7 @@ async fn ws_url_carries_a_scheme_when_configured() {
     assert_eq!(session.ws_url, format!("ws://{}", server.addr()));
     // The client strips it and connects.
     let mut socket = connect(&session).await;
-    assert!(matches!(
-        request(&mut socket, 1, M::Ping(Default::default())).await,
-        M::Pong(_)
-    ));
+    assert_pong(&mut socket).await;
     server.shutdown().await;
 }
 
@@ -198,7 +195,7 @@ async fn ping_is_answered_with_pong_of_the_same_cid() {
         .unwrap();
     assert_eq!(
         next_frame(&mut socket).await,
-        mezon_transport::frame::Frame::BinaryPong { cid: 0x0102 }
+        Frame::BinaryPong { cid: 0x0102 }
     );
     server.shutdown().await;
 }

@@ -1,5 +1,7 @@
-//! A bare client for the tests: a hand-driven HTTP/1.1 client (hyper), a tungstenite socket
-//! and prost types. No SDK client code.
+//! A bare client for the tests: a hand-driven HTTP/1.1 client (hyper), a tungstenite socket,
+//! prost types, and a frame parser written here from `wire.md` §3.1–§3.2. No SDK client code:
+//! the server encodes frames with the SDK's codec, so decoding them with that same codec would
+//! hide a layout mistake shared by both.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -13,7 +15,6 @@ use mezon_proto::api::Session;
 use mezon_proto::prost::Message as _;
 use mezon_proto::realtime::{Envelope, envelope};
 use mezon_test_server::TestServer;
-use mezon_transport::frame::{Frame, classify};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -140,7 +141,76 @@ pub async fn send(socket: &mut Socket, cid: i32, message: envelope::Message) {
         .expect("send");
 }
 
-/// The next binary frame, classified.
+/// A server frame, told apart by its first byte (`wire.md` §3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A serialized `Envelope`.
+    Envelope(Bytes),
+    /// One chunk of a raw API answer (`0xFF`).
+    RawChunk(RawChunk),
+    /// `[0x00, cid_hi, cid_lo]`.
+    BinaryPong { cid: u16 },
+}
+
+/// One raw answer chunk (`wire.md` §3.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawChunk {
+    pub cid: u16,
+    pub status: u16,
+    pub fin: bool,
+    pub payload: Bytes,
+}
+
+/// Parses a server frame strictly: a raw chunk has its 7-byte header, and a non-final one
+/// also the 4-byte payload length the desktop client reads, which must match the frame.
+pub fn parse_frame(frame: Bytes) -> Frame {
+    match frame.first() {
+        Some(0xFF) => {
+            assert!(
+                frame.len() >= 7,
+                "raw chunk shorter than its header: {frame:?}"
+            );
+            let cid = u16::from_be_bytes([frame[1], frame[2]]);
+            let code = u32::from_be_bytes([frame[3], frame[4], frame[5], frame[6]]);
+            let status = u16::try_from(code >> 16).expect("16 bits");
+            let fin = code & 0xFFFF == 0xFF;
+            if !fin {
+                assert_eq!(
+                    code & 0xFFFF,
+                    0,
+                    "low 16 bits of a non-final chunk: {code:#x}"
+                );
+            }
+            let payload = if fin {
+                frame.slice(7..)
+            } else {
+                assert!(
+                    frame.len() >= 11,
+                    "non-final chunk without a length: {frame:?}"
+                );
+                let len = u32::from_be_bytes([frame[7], frame[8], frame[9], frame[10]]);
+                assert_eq!(
+                    usize::try_from(len).unwrap(),
+                    frame.len() - 11,
+                    "non-final chunk length"
+                );
+                frame.slice(11..)
+            };
+            Frame::RawChunk(RawChunk {
+                cid,
+                status,
+                fin,
+                payload,
+            })
+        }
+        Some(0x00) if frame.len() == 3 => Frame::BinaryPong {
+            cid: u16::from_be_bytes([frame[1], frame[2]]),
+        },
+        _ => Frame::Envelope(frame),
+    }
+}
+
+/// The next binary frame, parsed.
 pub async fn next_frame(socket: &mut Socket) -> Frame {
     loop {
         let message = tokio::time::timeout(PATIENCE, socket.next())
@@ -149,7 +219,7 @@ pub async fn next_frame(socket: &mut Socket) -> Frame {
             .expect("socket open")
             .expect("frame");
         if let Message::Binary(bytes) = message {
-            return classify(bytes).expect("classifiable frame");
+            return parse_frame(bytes);
         }
     }
 }
@@ -195,6 +265,15 @@ pub async fn assert_nothing_pending(socket: &mut Socket) {
     assert!(matches!(next.message, Some(envelope::Message::Pong(_))));
 }
 
+/// Asserts the socket is live: a ping gets its pong.
+pub async fn assert_pong(socket: &mut Socket) {
+    let answer = request(socket, 1, envelope::Message::Ping(Default::default())).await;
+    assert!(
+        matches!(answer, envelope::Message::Pong(_)),
+        "expected a pong, got {answer:?}"
+    );
+}
+
 /// The next envelope, waited for without any tokio timer (for tests on a paused clock):
 /// a thread gives up after [`PATIENCE`] of real time.
 pub async fn next_envelope_guarded(socket: &mut Socket) -> Envelope {
@@ -209,7 +288,7 @@ pub async fn next_envelope_guarded(socket: &mut Socket) -> Envelope {
             _ = &mut gave_up => panic!("no frame within {PATIENCE:?} of real time"),
         };
         if let Message::Binary(bytes) = message {
-            return match classify(bytes).expect("classifiable frame") {
+            return match parse_frame(bytes) {
                 Frame::Envelope(bytes) => Envelope::decode(bytes).expect("envelope"),
                 other => panic!("expected an envelope, got {other:?}"),
             };
