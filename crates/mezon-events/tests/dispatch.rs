@@ -618,8 +618,7 @@ async fn order_seen(mode: DispatchMode) -> Vec<Vec<i64>> {
         }
     }
     d.shutdown().await;
-    let seen = seen.lock().expect("lock").clone();
-    seen
+    seen.lock().map(|seen| seen.clone()).expect("lock")
 }
 
 fn in_order(ids: &[i64]) -> bool {
