@@ -469,3 +469,157 @@ async fn replies_carry_the_referenced_message() {
     );
     server.shutdown().await;
 }
+
+/// The acceptance scenario, byte by byte, with nothing but HTTP, tungstenite and prost:
+/// login, open the socket, join, send and get the ack, ping (envelope, binary and
+/// WebSocket-level), and an API call over the socket answered in raw chunks.
+#[tokio::test]
+async fn a_bare_client_session_follows_the_wire_document() {
+    use bytes::Bytes;
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use mezon_proto::api;
+    use mezon_proto::prost::Message as _;
+    use mezon_proto::realtime::Envelope;
+    use tokio_tungstenite::tungstenite::Message;
+
+    async fn next_message(socket: &mut Socket) -> Message {
+        tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .expect("a frame in time")
+            .expect("socket open")
+            .expect("frame")
+    }
+    async fn next_binary(socket: &mut Socket) -> Bytes {
+        match next_message(socket).await {
+            Message::Binary(bytes) => bytes,
+            other => panic!("expected a binary frame, got {other:?}"),
+        }
+    }
+    async fn send_envelope(socket: &mut Socket, cid: i32, message: M) {
+        let bytes = Envelope {
+            cid,
+            message: Some(message),
+        }
+        .encode_to_vec();
+        socket.send(Message::Binary(bytes.into())).await.unwrap();
+    }
+    async fn answer(socket: &mut Socket) -> Envelope {
+        Envelope::decode(next_binary(socket).await).expect("an Envelope")
+    }
+
+    let config = ServerConfig {
+        raw_chunk_size: 16,
+        ..Default::default()
+    };
+    let server = TestServer::start(config).await.unwrap();
+
+    // §1: Basic auth + JSON body labelled as proto; a binary Session back.
+    let session = login(&server).await;
+    assert_eq!(session.user_id, server.bot_id());
+    assert!(session.api_url.starts_with("http://127.0.0.1:"));
+    assert!(!session.ws_url.contains("://"), "{}", session.ws_url);
+
+    // §3: the URL the official SDKs build; usable as soon as the upgrade succeeds.
+    let url = format!(
+        "ws://{}/ws?lang=en&status=true&token={}&format=protobuf",
+        session.ws_url, session.token
+    );
+    let (mut socket, response) = tokio_tungstenite::connect_async(url).await.unwrap();
+    assert_eq!(response.status(), 101);
+
+    // §3.4 + §3.3: ping → pong with the same cid.
+    send_envelope(&mut socket, 1, M::Ping(realtime::Ping {})).await;
+    let pong = answer(&mut socket).await;
+    assert_eq!(
+        (pong.cid, pong.message),
+        (1, Some(M::Pong(realtime::Pong {})))
+    );
+
+    // clan_join → clan_join.
+    send_envelope(&mut socket, 2, clan_join(demo::CLAN_ID)).await;
+    let joined = answer(&mut socket).await;
+    assert_eq!(joined.cid, 2);
+    assert_eq!(joined.message, Some(clan_join(demo::CLAN_ID)));
+
+    // channel_message_send → channel_message_ack, and the message is stored under that id.
+    send_envelope(
+        &mut socket,
+        3,
+        text_send(demo::CLAN_ID, demo::TEXT_CHANNEL_ID, "hi"),
+    )
+    .await;
+    let acked = answer(&mut socket).await;
+    assert_eq!(acked.cid, 3);
+    let Some(M::ChannelMessageAck(ack)) = acked.message else {
+        panic!("expected channel_message_ack, got {acked:?}")
+    };
+    assert_eq!(ack.channel_id, demo::TEXT_CHANNEL_ID);
+    let stored = server.messages(demo::TEXT_CHANNEL_ID);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].message_id, ack.message_id);
+
+    // §3.1: the desktop client's binary ping gets exactly `[0x00, cid_hi, cid_lo]`.
+    socket
+        .send(Message::Binary(Bytes::from_static(&[0x00, 0x01, 0x05])))
+        .await
+        .unwrap();
+    assert_eq!(next_binary(&mut socket).await.as_ref(), [0x00, 0x01, 0x05]);
+
+    // §3: WebSocket-level pings are answered.
+    socket
+        .send(Message::Ping(Bytes::from_static(b"hb")))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_message(&mut socket).await,
+        Message::Pong(Bytes::from_static(b"hb"))
+    );
+
+    // §2 + §3.2: an API call over the socket, with a cid above 255 to pin the byte order.
+    let cid: u16 = 0x0104;
+    let request = api::ListClanUsersRequest {
+        clan_id: demo::CLAN_ID,
+    };
+    // Row 3 of `api-methods.tsv`, written out rather than taken from the SDK's table.
+    const LIST_CLAN_USERS: i32 = 3;
+    send_envelope(
+        &mut socket,
+        i32::from(cid),
+        M::ApiRequestEvent(realtime::ApiRequestEvent {
+            api_index: LIST_CLAN_USERS,
+            api_name: "ListClanUsers".into(),
+            body: request.encode_to_vec().into(),
+        }),
+    )
+    .await;
+    let mut payload = Vec::new();
+    let mut chunks = 0;
+    loop {
+        let frame = next_binary(&mut socket).await;
+        chunks += 1;
+        assert_eq!(frame[..3], [0xFF, 0x01, 0x04], "marker and cid (u16 BE)");
+        if frame[3..7] == [0, 0, 0, 0xFF] {
+            payload.extend_from_slice(&frame[7..]);
+            break;
+        }
+        // Non-final: status 0, no fin flag, then the payload length (u32 BE).
+        assert_eq!(frame[3..7], [0, 0, 0, 0]);
+        let len = u32::from_be_bytes([frame[7], frame[8], frame[9], frame[10]]);
+        assert_eq!(len, 16);
+        assert_eq!(frame.len(), 11 + 16);
+        payload.extend_from_slice(&frame[11..]);
+    }
+    assert!(chunks > 1, "a large answer comes in several chunks");
+    let users = api::ClanUserList::decode(payload.as_slice()).expect("the response message");
+    assert_eq!(users.clan_id, demo::CLAN_ID);
+    assert!(
+        users
+            .clan_users
+            .iter()
+            .any(|u| u.user.as_ref().is_some_and(|u| u.id == demo::ALICE_ID))
+    );
+
+    // Nothing else was sent: the next frame answers the next request.
+    assert_nothing_pending(&mut socket).await;
+    server.shutdown().await;
+}
