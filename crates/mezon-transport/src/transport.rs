@@ -109,7 +109,8 @@ impl Transport {
             supervisor: Mutex::new(None),
         });
         let handle = TransportHandle { shared };
-        let conn = match handle.open_connection(true, inbound_tx.clone()).await {
+        // Events are held back until `Connected` is queued, so it is always the first item.
+        let conn = match handle.open_connection(false, inbound_tx.clone()).await {
             Ok(conn) => conn,
             Err(OpenError::Unauthorized(status)) => {
                 return Err(TransportError::SocketUnauthorized { status });
@@ -122,6 +123,7 @@ impl Transport {
             .send_replace(LinkState::Up(conn.link.clone()));
         // The channel is new and has room: this cannot fail.
         let _ = inbound_tx.try_send(Inbound::Lifecycle(Lifecycle::Connected));
+        conn.open_events();
         tokio::spawn(supervisor::keep_session_fresh(handle.clone()));
         let supervisor = tokio::spawn(supervisor::supervise(
             handle.clone(),

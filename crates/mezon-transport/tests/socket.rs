@@ -72,13 +72,7 @@ async fn dropped_connection_reconnects_rejoins_first_and_fails_in_flight_request
         log: Arc::clone(&log),
         server_pushes: Arc::new(move || pusher.push(numbered_event(2))),
     });
-    let (handle, mut inbound) = Transport::connect(config(&server), creds(&server), Some(hook))
-        .await
-        .expect("connect");
-    assert!(matches!(
-        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
-        Lifecycle::Connected
-    ));
+    let (handle, mut inbound) = common::connect(&server, config(&server), Some(hook)).await;
 
     server.push(numbered_event(1));
     match next(&mut inbound, Duration::from_secs(5)).await {
@@ -158,13 +152,7 @@ async fn dropped_connection_reconnects_rejoins_first_and_fails_in_flight_request
 async fn silent_link_is_declared_dead_and_replaced_within_20_s() {
     common::keep_clock_ticking();
     let server = server(ServerConfig::default()).await;
-    let (handle, mut inbound) = Transport::connect(config(&server), creds(&server), None)
-        .await
-        .expect("connect");
-    assert!(matches!(
-        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
-        Lifecycle::Connected
-    ));
+    let (handle, mut inbound) = common::connect(&server, config(&server), None).await;
     // Let a few heartbeats pass normally first.
     tokio::time::sleep(Duration::from_secs(25)).await;
     assert!(handle.is_connected());
@@ -288,13 +276,7 @@ async fn bad_frames_are_reported_and_skipped() {
 async fn rejected_login_stops_reconnecting() {
     common::keep_clock_ticking();
     let server = server(ServerConfig::default()).await;
-    let (handle, mut inbound) = Transport::connect(config(&server), creds(&server), None)
-        .await
-        .expect("connect");
-    assert!(matches!(
-        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
-        Lifecycle::Connected
-    ));
+    let (handle, mut inbound) = common::connect(&server, config(&server), None).await;
     server.revoke_tokens();
     server.refuse_logins(1_000);
     server.drop_connections();
@@ -348,13 +330,7 @@ async fn slow_consumer_loses_nothing_and_never_reconnects() {
     let config = config(&server)
         .inbound_capacity(CAPACITY)
         .event_overflow(CAPACITY, 1 << 20);
-    let (handle, mut inbound) = Transport::connect(config, creds(&server), None)
-        .await
-        .expect("connect");
-    assert!(matches!(
-        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
-        Lifecycle::Connected
-    ));
+    let (handle, mut inbound) = common::connect(&server, config, None).await;
     for n in 0..EVENTS {
         server.push(numbered_event(n));
     }
@@ -402,14 +378,8 @@ async fn request_in_the_middle_of_a_burst(overflow: usize) -> Result<(), Request
     let config = config(&server)
         .inbound_capacity(CAPACITY)
         .event_overflow(overflow, 64 << 20);
-    let (handle, mut inbound) = Transport::connect(config, creds(&server), None)
-        .await
-        .expect("connect");
+    let (handle, mut inbound) = common::connect(&server, config, None).await;
     settle(&server, &handle).await;
-    assert!(matches!(
-        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
-        Lifecycle::Connected
-    ));
     for n in 0..EVENTS {
         server.push(numbered_event(n));
     }
@@ -533,13 +503,7 @@ async fn unanswered_request_times_out() {
 async fn request_made_while_reconnecting_waits_for_the_new_link() {
     common::keep_clock_ticking();
     let server = server(ServerConfig::default()).await;
-    let (handle, mut inbound) = Transport::connect(config(&server), creds(&server), None)
-        .await
-        .expect("connect");
-    assert!(matches!(
-        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
-        Lifecycle::Connected
-    ));
+    let (handle, mut inbound) = common::connect(&server, config(&server), None).await;
     server.drop_connections();
     assert!(matches!(
         next_lifecycle(&mut inbound, Duration::from_secs(5)).await,
@@ -579,13 +543,7 @@ async fn backoff_between_failed_attempts_then_give_up() {
         .reconnect(mezon_transport::ReconnectPolicy::default().max_attempts(Some(4)))
         .reconnect_wait(Duration::from_secs(2))
         .max_waiting_requests(1);
-    let (handle, mut inbound) = Transport::connect(config, creds(&server), None)
-        .await
-        .expect("connect");
-    assert!(matches!(
-        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
-        Lifecycle::Connected
-    ));
+    let (handle, mut inbound) = common::connect(&server, config, None).await;
     server.shutdown().await;
 
     assert!(matches!(
@@ -656,13 +614,7 @@ async fn pacing_holds_requests_back_but_never_pings() {
     common::keep_clock_ticking();
     let server = server(ServerConfig::default()).await;
     let config = config(&server).rate_limits(mezon_transport::RateLimits::new(Some(10.0), None));
-    let (handle, mut inbound) = Transport::connect(config, creds(&server), None)
-        .await
-        .expect("connect");
-    assert!(matches!(
-        next_lifecycle(&mut inbound, Duration::from_secs(1)).await,
-        Lifecycle::Connected
-    ));
+    let (handle, _inbound) = common::connect(&server, config, None).await;
     // 10 frames of burst, then 10 per second: 260 frames take 25 s, during which the
     // heartbeat must keep pinging on its own schedule.
     let started = Instant::now();

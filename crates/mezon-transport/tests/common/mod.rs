@@ -7,7 +7,8 @@ use futures_util::StreamExt as _;
 use mezon_test_server::{ServerConfig, TestServer};
 use mezon_transport::proto::realtime::{Envelope, envelope::Message};
 use mezon_transport::{
-    Credentials, Inbound, InboundStream, Lifecycle, RateLimits, TransportConfig,
+    Credentials, Inbound, InboundStream, Lifecycle, RateLimits, RejoinHook, Transport,
+    TransportConfig, TransportHandle,
 };
 use prost::Message as _;
 
@@ -22,6 +23,22 @@ pub fn creds(server: &TestServer) -> Credentials {
 /// Transport settings for tests: no pacing unless a test wants it.
 pub fn config(server: &TestServer) -> TransportConfig {
     TransportConfig::new(server.base_url()).rate_limits(RateLimits::disabled())
+}
+
+/// Connects to `server` and checks that the first inbound item is `Connected`.
+pub async fn connect(
+    server: &TestServer,
+    config: TransportConfig,
+    hook: Option<std::sync::Arc<dyn RejoinHook>>,
+) -> (TransportHandle, InboundStream) {
+    let (handle, mut inbound) = Transport::connect(config, creds(server), hook)
+        .await
+        .expect("connect");
+    match next(&mut inbound, Duration::from_secs(1)).await {
+        Inbound::Lifecycle(Lifecycle::Connected) => {}
+        other => panic!("first item is {other:?}, not Connected"),
+    }
+    (handle, inbound)
 }
 
 /// The next inbound item, failing the test after `within` (virtual time under a paused clock).
