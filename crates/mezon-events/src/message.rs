@@ -258,16 +258,30 @@ impl ChannelMessageExt for ChannelMessage {
     }
 }
 
-/// Decodes a nested list: empty bytes are an empty list, a leading `[` or `{` (after
-/// whitespace) means the legacy JSON form, anything else the protobuf list message.
+/// Decodes a nested list: empty bytes are an empty list, a leading `[` or `{` means the
+/// legacy JSON form, anything else the protobuf list message.
+///
+/// The JSON test looks at the first byte only: a protobuf list starts with `0x0a` (a newline)
+/// followed by the first entry's length, which may well be `0x5b` (`[`) or `0x7b` (`{`).
+/// Legacy JSON with leading whitespace is still read, when the bytes are not protobuf.
 fn decode_list<T>(
     bytes: &bytes::Bytes,
     from_json: fn(&serde_json::Map<String, serde_json::Value>) -> T,
     from_proto: impl FnOnce(bytes::Bytes) -> Result<Vec<T>, prost::DecodeError>,
 ) -> Result<Vec<T>, NestedListError> {
-    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+    let from_legacy = || -> Result<Vec<T>, NestedListError> {
+        Ok(legacy::items(bytes)?.iter().map(from_json).collect())
+    };
+    match bytes.first() {
         None => Ok(Vec::new()),
-        Some(b'[' | b'{') => Ok(legacy::items(bytes)?.iter().map(from_json).collect()),
-        _ => Ok(from_proto(bytes.clone())?),
+        Some(b'[' | b'{') => from_legacy(),
+        Some(_) => match from_proto(bytes.clone()) {
+            Ok(list) => Ok(list),
+            Err(error) => match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+                None => Ok(Vec::new()),
+                Some(b'[' | b'{') => from_legacy(),
+                Some(_) => Err(error.into()),
+            },
+        },
     }
 }

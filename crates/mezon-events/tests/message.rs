@@ -480,3 +480,52 @@ fn content_of_a_real_message_reserializes_to_the_same_json() {
         serde_json::from_str(&message.content().expect("content").to_json_string()).expect("json");
     assert_eq!(reserialized, original);
 }
+
+#[test]
+fn protobuf_lists_whose_length_byte_looks_like_json_still_decode() {
+    // A protobuf list starts with 0x0a (a newline) and the first entry's length: 0x5b is `[`,
+    // 0x7b is `{`, 0x20 a space. Every entry length up to 200 bytes must decode.
+    let mut lengths_seen = std::collections::BTreeSet::new();
+    for n in 0..200 {
+        let attachment = MessageAttachment {
+            url: "u".repeat(n),
+            ..Default::default()
+        };
+        let mention = MessageMention {
+            username: "m".repeat(n),
+            ..Default::default()
+        };
+        let message = ChannelMessage {
+            attachments: MessageAttachmentList {
+                attachments: vec![attachment.clone()],
+            }
+            .encode_to_vec()
+            .into(),
+            mentions: MessageMentionList {
+                mentions: vec![mention.clone()],
+            }
+            .encode_to_vec()
+            .into(),
+            ..Default::default()
+        };
+        lengths_seen.insert(message.attachments[1]);
+        assert_eq!(
+            message.attachments().expect("attachments"),
+            [attachment],
+            "n = {n}"
+        );
+        assert_eq!(message.mentions().expect("mentions"), [mention], "n = {n}");
+    }
+    assert!(lengths_seen.contains(&b'[') && lengths_seen.contains(&b'{'));
+
+    // Legacy JSON after whitespace is still legacy JSON.
+    let padded = ChannelMessage {
+        mentions: b"\n  [{\"user_id\": \"5\", \"s\": 0, \"e\": 2}]"
+            .to_vec()
+            .into(),
+        attachments: b" \n".to_vec().into(),
+        ..Default::default()
+    };
+    assert_eq!(padded.mentions().expect("padded JSON")[0].user_id, 5);
+    assert!(padded.attachments().expect("blank").is_empty());
+}
