@@ -197,8 +197,10 @@ impl<C: Clone + Send + Sync + 'static> Pool<C> {
         }
         if self.mode == DispatchMode::Concurrent {
             let all = u32::try_from(self.workers).unwrap_or(u32::MAX);
+            // Keep every permit: a dispatch still waiting for one must not start a handler
+            // after shutdown returned. Closing then fails such waits.
             if let Ok(permits) = self.permits.acquire_many(all).await {
-                drop(permits);
+                permits.forget();
             }
             self.permits.close();
         }
