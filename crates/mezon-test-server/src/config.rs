@@ -35,8 +35,9 @@ pub struct ServerConfig {
     pub session_ws_url: Option<String>,
     /// Leave `Session.user_id` at 0, so clients must take the id from the token's `uid` claim.
     pub omit_session_user_id: bool,
-    /// Lifetime of access tokens (the `exp` claim, in wall-clock Unix seconds: a paused tokio
-    /// clock does not expire them; use [`revoke_tokens`](crate::TestServer::revoke_tokens)). (the `exp` claim). Refresh tokens live ten times longer.
+    /// Lifetime of access tokens (the `exp` claim, and when the server stops accepting them),
+    /// measured on tokio's clock (see the crate docs on time). Refresh tokens live ten times
+    /// longer.
     pub token_ttl: Duration,
     /// Require a `channel_join` before sending into any channel, public ones included.
     pub strict_joins: bool,

@@ -6,6 +6,8 @@ use mezon_proto::realtime::{ChannelMessageSend, MessageButtonClicked, envelope::
 use crate::compose::new_message;
 use crate::error::ControlError;
 use crate::server::TestServer;
+use crate::state::State;
+use crate::world::Channel;
 
 /// A human user of the world; get one from [`TestServer::user`].
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +24,18 @@ impl<'a> HumanUser<'a> {
     /// The user's id.
     pub fn id(&self) -> i64 {
         self.user_id
+    }
+
+    /// The channel, if this user exists and the channel too.
+    fn channel_in(&self, state: &State, channel_id: i64) -> Result<Channel, ControlError> {
+        if state.world.find_user(self.user_id).is_none() {
+            return Err(ControlError::UnknownUser(self.user_id));
+        }
+        state
+            .world
+            .find_channel(channel_id)
+            .cloned()
+            .ok_or(ControlError::UnknownChannel(channel_id))
     }
 
     /// Sends a plain-text message (content `{"t": text}`) into a channel or DM; every connection
@@ -59,14 +73,7 @@ impl<'a> HumanUser<'a> {
         remove: bool,
     ) -> Result<(), ControlError> {
         let mut state = self.server.shared().lock();
-        if state.world.find_user(self.user_id).is_none() {
-            return Err(ControlError::UnknownUser(self.user_id));
-        }
-        let channel = state
-            .world
-            .find_channel(channel_id)
-            .cloned()
-            .ok_or(ControlError::UnknownChannel(channel_id))?;
+        let channel = self.channel_in(&state, channel_id)?;
         let message_sender_id = state
             .find_message(channel_id, message_id)
             .map_or(0, |m| m.sender_id);
@@ -93,18 +100,14 @@ impl<'a> HumanUser<'a> {
     /// Sends any message (content JSON, mentions, references, …); returns it as stored.
     pub fn send(&self, mut send: ChannelMessageSend) -> Result<api::ChannelMessage, ControlError> {
         let mut state = self.server.shared().lock();
-        if state.world.find_user(self.user_id).is_none() {
-            return Err(ControlError::UnknownUser(self.user_id));
-        }
-        let channel = state
-            .world
-            .find_channel(send.channel_id)
-            .cloned()
-            .ok_or(ControlError::UnknownChannel(send.channel_id))?;
+        let channel = self.channel_in(&state, send.channel_id)?;
         send.clan_id = channel.clan_id;
         let message = new_message(&mut state, &channel, self.user_id, &send);
         state.store_message(message.clone());
         state.fan_out(&channel, &message, None);
+        drop(state);
+        // Wakes `wait_for_message`.
+        self.server.shared().notify();
         Ok(message)
     }
 
@@ -118,14 +121,7 @@ impl<'a> HumanUser<'a> {
         extra: &str,
     ) -> Result<(), ControlError> {
         let mut state = self.server.shared().lock();
-        if state.world.find_user(self.user_id).is_none() {
-            return Err(ControlError::UnknownUser(self.user_id));
-        }
-        let channel = state
-            .world
-            .find_channel(channel_id)
-            .cloned()
-            .ok_or(ControlError::UnknownChannel(channel_id))?;
+        let channel = self.channel_in(&state, channel_id)?;
         let sender_id = state
             .find_message(channel_id, message_id)
             .map_or(state.config.bot_id, |m| m.sender_id);

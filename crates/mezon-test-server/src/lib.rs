@@ -5,8 +5,8 @@
 //! (`POST /mezon.api.Mezon/<Method>`) and the socket (`GET /ws?token=…`) on 127.0.0.1, for a
 //! [`World`] of clans, channels, users and DMs set up in code. A [`TestServer`] is also the
 //! control handle: act as a human user, push any envelope, inspect what clients sent, and
-//! inject faults (dropped connections, unanswered pings, slow answers, bad frames, refused
-//! logins).
+//! inject faults (dropped connections, unanswered pings, stalled sockets, slow answers, bad
+//! frames, refused logins, expired or revoked tokens).
 //!
 //! ```no_run
 //! use mezon_test_server::{ServerConfig, TestServer, World};
@@ -27,12 +27,17 @@
 //! `DeleteChannelMessage`, and (empty, the world has none) `ListRoles` and
 //! `ListChannelVoiceUsers`; others answer 404 (HTTP) or status 12 (socket).
 //!
-//! # Tests on tokio's paused clock
-//! The server's only timer is the injected answer delay, so it runs fine on a paused clock.
-//! But socket I/O stays real: while a frame is in flight the runtime can look idle, and the
+//! # Time
+//! The server reads time through tokio's clock: "now" is the wall time at start plus the time
+//! tokio's clock has run since. On a paused clock, `tokio::time::advance` therefore expires
+//! tokens ([`ServerConfig::token_ttl`]), ends [`refuse_logins_for`](TestServer::refuse_logins_for)
+//! and moves message timestamps and `exp` claims, without waiting.
+//!
+//! Socket I/O stays real, though: while a frame is in flight the runtime can look idle, and a
 //! paused clock then jumps straight to the next pending timer. A test that waits for a frame
-//! under `tokio::time::timeout` on a paused clock may therefore time out spuriously; bound such
-//! waits with a real-time guard (for example a thread that completes a oneshot) instead.
+//! under `tokio::time::timeout` on a paused clock may therefore time out spuriously; pause
+//! only around `advance` (then `tokio::time::resume`), or bound such waits with a real-time
+//! guard (for example a thread that completes a oneshot).
 #![deny(missing_docs)]
 
 mod api;
