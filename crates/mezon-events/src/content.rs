@@ -213,30 +213,34 @@ impl MessageContent {
     }
 
     /// Appends `@username` and records a user mention over it.
-    pub fn mention(mut self, user_id: i64, username: impl AsRef<str>) -> Self {
-        let username = username.as_ref();
-        let (s, e) = self.append(&format!("@{username}"));
-        self.mentions.push(MessageMention {
+    pub fn mention(self, user_id: i64, username: impl AsRef<str>) -> Self {
+        let username = username.as_ref().to_owned();
+        self.mention_of(MessageMention {
             user_id,
-            username: username.to_owned(),
-            s,
-            e,
+            username,
             ..Default::default()
-        });
-        self
+        })
     }
 
     /// Appends `@rolename` and records a role mention over it.
-    pub fn mention_role(mut self, role_id: i64, rolename: impl AsRef<str>) -> Self {
-        let rolename = rolename.as_ref();
-        let (s, e) = self.append(&format!("@{rolename}"));
-        self.mentions.push(MessageMention {
+    pub fn mention_role(self, role_id: i64, rolename: impl AsRef<str>) -> Self {
+        let rolename = rolename.as_ref().to_owned();
+        self.mention_of(MessageMention {
             role_id,
-            rolename: rolename.to_owned(),
-            s,
-            e,
+            rolename,
             ..Default::default()
-        });
+        })
+    }
+
+    /// Appends `@name` for a user or role mention and records it with its span.
+    fn mention_of(mut self, mut mention: MessageMention) -> Self {
+        let name = if mention.username.is_empty() {
+            &mention.rolename
+        } else {
+            &mention.username
+        };
+        (mention.s, mention.e) = self.append(&format!("@{name}"));
+        self.mentions.push(mention);
         self
     }
 
