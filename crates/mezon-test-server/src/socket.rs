@@ -40,7 +40,9 @@ where
                 }
             }
         }
+        // Biased: a stall switched on before a frame arrived must win over that frame.
         tokio::select! {
+            biased;
             () = kill.cancelled() => break,
             changed = stalled.changed() => if changed.is_err() { break },
             frame = queue.recv() => {
