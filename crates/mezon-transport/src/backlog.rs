@@ -27,6 +27,11 @@ impl Backlog {
         }
     }
 
+    /// A backlog with nothing in it (a reader that ended without handing one over).
+    pub(crate) fn empty() -> Self {
+        Self::new(1, 1)
+    }
+
     /// Whether the reader must stop reading until the consumer takes something.
     pub(crate) fn is_full(&self) -> bool {
         self.items.len() >= self.max_items || self.bytes >= self.max_bytes

@@ -120,7 +120,7 @@ pub(crate) enum OpenError {
 pub(crate) struct Connection {
     pub(crate) link: Link,
     gate: watch::Sender<bool>,
-    reader: JoinHandle<()>,
+    reader: JoinHandle<Option<Backlog>>,
 }
 
 impl Connection {
@@ -129,10 +129,12 @@ impl Connection {
         self.gate.send_replace(true);
     }
 
-    /// Waits until the connection has ended and its reader has handed over what it read.
-    pub(crate) async fn finished(&mut self) -> DisconnectReason {
-        let _ = (&mut self.reader).await;
-        self.link.reason().unwrap_or(DisconnectReason::ServerClosed)
+    /// Waits until the connection has ended; returns why, and the events its reader had read
+    /// but not yet delivered (for the caller to deliver before anything newer).
+    pub(crate) async fn finished(&mut self) -> (DisconnectReason, Backlog) {
+        let backlog = (&mut self.reader).await.ok().flatten();
+        let reason = self.link.reason().unwrap_or(DisconnectReason::ServerClosed);
+        (reason, backlog.unwrap_or_else(Backlog::empty))
     }
 }
 
@@ -195,7 +197,6 @@ pub(crate) async fn open(
         on_session,
         max_frame_size: settings.max_frame_size,
         overflow: (settings.event_overflow, settings.event_overflow_bytes),
-        shutdown: shutdown.clone(),
     };
     let reader = tokio::spawn(reader.run(stream));
     tracing::debug!(generation = settings.generation, "socket open");
@@ -234,11 +235,12 @@ struct Reader {
     max_frame_size: usize,
     /// Most events, and bytes of them, held beyond a full inbound queue.
     overflow: (usize, usize),
-    shutdown: CancellationToken,
 }
 
 impl Reader {
-    async fn run<S>(mut self, mut stream: S)
+    /// Reads until the connection ends; returns the events not yet delivered, unless they
+    /// were still held back (a connection whose rejoin never finished).
+    async fn run<S>(mut self, mut stream: S) -> Option<Backlog>
     where
         S: Stream<Item = Result<WsMessage, tungstenite::Error>> + Unpin,
     {
@@ -283,28 +285,14 @@ impl Reader {
         }
         // Requests in flight fail now, not after the backlog is delivered.
         self.link.pending.close(RequestError::ConnectionLost);
-        drop(stream);
-        self.hand_over(backlog).await;
-    }
-
-    /// Delivers events read before the link dropped, unless shutting down or events are
-    /// still held back (a rejoin that never finished).
-    async fn hand_over(self, backlog: Backlog) {
-        if !*self.gate.borrow() {
-            if !backlog.is_empty() {
-                tracing::warn!(
-                    count = backlog.len(),
-                    "dropping events of a connection that never opened"
-                );
-            }
-            return;
+        if !*self.gate.borrow() && !backlog.is_empty() {
+            tracing::warn!(
+                count = backlog.len(),
+                "dropping events of a connection that never opened"
+            );
+            return None;
         }
-        for item in backlog.drain() {
-            tokio::select! {
-                _ = self.shutdown.cancelled() => return,
-                sent = self.inbound.send(item) => if sent.is_err() { return },
-            }
-        }
+        Some(backlog)
     }
 
     fn on_message(&self, message: WsMessage, backlog: &mut Backlog) -> Option<DisconnectReason> {

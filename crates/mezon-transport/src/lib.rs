@@ -17,7 +17,9 @@
 //! - **Liveness.** A ping goes out at connect and every 10 s; a link silent for 10 s after a
 //!   ping is closed and replaced. Each connection's heartbeat can only close that connection.
 //! - **Reconnects** use exponential backoff with full jitter ([`ReconnectPolicy`]). Requests in
-//!   flight fail at once with [`RequestError::ConnectionLost`]; new ones wait for the link
+//!   flight fail at once with [`RequestError::ConnectionLost`]. Events read before a drop are
+//!   still delivered, ahead of [`Lifecycle::Disconnected`], while the reconnect already goes
+//!   on, so a consumer busy with old events does not hold it back. New requests wait for the link
 //!   (bounded in number and time). After a reconnect the [`RejoinHook`] runs before any event of
 //!   the new connection is yielded. A rejected login stops the transport with
 //!   [`Lifecycle::Stopped`] instead of looping.

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::backlog::Backlog;
 use crate::connection::{Connection, OpenError};
 use crate::error::{RequestError, TransportError};
 use crate::inbound::{Inbound, Lifecycle};
@@ -18,12 +20,55 @@ enum Stop {
     Fatal(TransportError),
 }
 
-/// Sends a lifecycle item; `false` when shutting down or the consumer is gone.
-async fn emit(shared: &Shared, inbound: &mpsc::Sender<Inbound>, lifecycle: Lifecycle) -> bool {
-    tracing::info!(?lifecycle, "transport lifecycle");
+/// Sends an item, waiting for room; `false` when shutting down or the consumer is gone.
+async fn deliver(shared: &Shared, inbound: &mpsc::Sender<Inbound>, item: Inbound) -> bool {
     tokio::select! {
         _ = shared.shutdown.cancelled() => false,
-        sent = inbound.send(Inbound::Lifecycle(lifecycle)) => sent.is_ok(),
+        sent = inbound.send(item) => sent.is_ok(),
+    }
+}
+
+/// Lifecycle items queued behind a dropped connection's undelivered events (a few reconnect
+/// attempts' worth; the supervisor waits when it is full).
+const RELAY_CAPACITY: usize = 8;
+
+/// Delivers what a dropped connection had read, then the lifecycle items emitted since, in
+/// that order, while the supervisor already reconnects: a slow consumer still working through
+/// old events does not hold the reconnect back.
+struct Relay {
+    lifecycle: mpsc::Sender<Inbound>,
+    task: JoinHandle<()>,
+}
+
+impl Relay {
+    fn start(shared: &Arc<Shared>, backlog: Backlog, inbound: mpsc::Sender<Inbound>) -> Self {
+        let (lifecycle, mut queued) = mpsc::channel(RELAY_CAPACITY);
+        let shared = Arc::clone(shared);
+        let task = tokio::spawn(async move {
+            for item in backlog.drain() {
+                if !deliver(&shared, &inbound, item).await {
+                    return;
+                }
+            }
+            while let Some(item) = queued.recv().await {
+                if !deliver(&shared, &inbound, item).await {
+                    return;
+                }
+            }
+        });
+        Self { lifecycle, task }
+    }
+
+    /// Queues a lifecycle item; `false` when shutting down or the consumer is gone.
+    async fn emit(&self, shared: &Shared, lifecycle: Lifecycle) -> bool {
+        tracing::info!(?lifecycle, "transport lifecycle");
+        deliver(shared, &self.lifecycle, Inbound::Lifecycle(lifecycle)).await
+    }
+
+    /// Waits until everything queued has been delivered (or delivery gave up).
+    async fn finish(self) {
+        drop(self.lifecycle);
+        let _ = self.task.await;
     }
 }
 
@@ -34,23 +79,28 @@ pub(crate) async fn supervise(
     hook: Option<Arc<dyn RejoinHook>>,
 ) {
     let shared = Arc::clone(&handle.shared);
+    let mut relay: Option<Relay> = None;
     let error = loop {
         conn.link.closed.cancelled().await;
         let down_since = Instant::now();
         shared.link.send_replace(LinkState::Connecting);
-        // Events read before the drop reach the consumer before `Disconnected` does.
-        let reason = conn.finished().await;
+        let (reason, backlog) = conn.finished().await;
         if shared.shutdown.is_cancelled() {
             break None;
         }
         tracing::warn!(generation = conn.link.generation, %reason, "link dropped");
-        if !emit(&shared, &inbound, Lifecycle::Disconnected { reason }).await {
+        // Events read before the drop reach the consumer before `Disconnected` does.
+        let this_relay = relay.insert(Relay::start(&shared, backlog, inbound.clone()));
+        if !this_relay
+            .emit(&shared, Lifecycle::Disconnected { reason })
+            .await
+        {
             break None;
         }
         if !shared.config.reconnect.enabled {
             break Some(TransportError::GaveUp { attempts: 0 });
         }
-        conn = match reconnect(&handle, &inbound).await {
+        conn = match reconnect(&handle, &inbound, this_relay).await {
             Ok(conn) => conn,
             Err(Stop::Shutdown) => break None,
             Err(Stop::Fatal(error)) => break Some(error),
@@ -64,7 +114,17 @@ pub(crate) async fn supervise(
             }
         }
         let downtime = down_since.elapsed();
-        if !emit(&shared, &inbound, Lifecycle::Reconnected { downtime }).await {
+        if !this_relay
+            .emit(&shared, Lifecycle::Reconnected { downtime })
+            .await
+        {
+            break None;
+        }
+        // The new connection's events follow everything the relay still holds.
+        if let Some(done) = relay.take() {
+            done.finish().await;
+        }
+        if shared.shutdown.is_cancelled() {
             break None;
         }
         conn.open_events();
@@ -74,16 +134,28 @@ pub(crate) async fn supervise(
         tracing::error!(%error, "transport stopped");
     }
     shared.link.send_replace(LinkState::Stopped(error.clone()));
-    shared.shutdown.cancel();
     conn.link.pending.close(RequestError::Closed);
-    let stopped = Inbound::Lifecycle(Lifecycle::Stopped { error });
+    let stopped = Lifecycle::Stopped { error };
+    if let Some(relay) = relay.take() {
+        // Undelivered events and `Stopped` still reach a consumer that keeps reading (this
+        // ends at once on shutdown, or when the consumer drops the stream).
+        let queued = relay.emit(&shared, stopped.clone()).await;
+        relay.finish().await;
+        if queued {
+            shared.shutdown.cancel();
+            return;
+        }
+    }
+    shared.shutdown.cancel();
     // Best effort: the consumer may have stopped reading.
+    let stopped = Inbound::Lifecycle(stopped);
     let _ = tokio::time::timeout(Duration::from_secs(1), inbound.send(stopped)).await;
 }
 
 async fn reconnect(
     handle: &TransportHandle,
     inbound: &mpsc::Sender<Inbound>,
+    relay: &Relay,
 ) -> Result<Connection, Stop> {
     let shared = &handle.shared;
     let policy = &shared.config.reconnect;
@@ -96,7 +168,10 @@ async fn reconnect(
             }));
         }
         let delay = policy.delay(attempt, &mut rand::rng());
-        if !emit(shared, inbound, Lifecycle::Reconnecting { attempt, delay }).await {
+        if !relay
+            .emit(shared, Lifecycle::Reconnecting { attempt, delay })
+            .await
+        {
             return Err(Stop::Shutdown);
         }
         tokio::select! {

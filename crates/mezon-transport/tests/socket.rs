@@ -362,6 +362,69 @@ async fn slow_consumer_loses_nothing_and_never_reconnects() {
     handle.shutdown().await;
 }
 
+#[tokio::test(start_paused = true)]
+async fn reconnect_does_not_wait_for_a_slow_consumer_to_catch_up() {
+    const EVENTS: i64 = 500;
+    const CAPACITY: usize = 16;
+    common::keep_clock_ticking();
+    let server = server(ServerConfig {
+        outbound_queue: 2_000,
+        ..ServerConfig::default()
+    })
+    .await;
+    let config = config(&server).inbound_capacity(CAPACITY);
+    let (handle, mut inbound) = common::connect(&server, config, None).await;
+    for n in 0..EVENTS {
+        server.push(numbered_event(n));
+    }
+    let held = tokio::time::timeout(Duration::from_secs(5), async {
+        while handle.backlog_high_water() < EVENTS as usize - CAPACITY {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(held.is_ok(), "the reader read the burst");
+    let first = server.connections();
+    server.drop_connections();
+    // Not one event has been taken, yet the transport is back on a new socket.
+    let replaced = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let now = server.connections();
+            if !now.is_empty() && now != first && handle.is_connected() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(replaced.is_ok(), "reconnect waited for the consumer");
+    server.push(numbered_event(EVENTS));
+    // Old events first, then the lifecycle of the drop, then the new connection's event.
+    for expected in 0..EVENTS {
+        match next(&mut inbound, Duration::from_secs(5)).await {
+            Inbound::Envelope(bytes) => assert_eq!(event_number(&bytes), Some(expected)),
+            other => panic!("unexpected {other:?} before event {expected}"),
+        }
+    }
+    assert!(matches!(
+        next(&mut inbound, Duration::from_secs(5)).await,
+        Inbound::Lifecycle(Lifecycle::Disconnected { .. })
+    ));
+    assert!(matches!(
+        next(&mut inbound, Duration::from_secs(5)).await,
+        Inbound::Lifecycle(Lifecycle::Reconnecting { attempt: 1, .. })
+    ));
+    assert!(matches!(
+        next(&mut inbound, Duration::from_secs(5)).await,
+        Inbound::Lifecycle(Lifecycle::Reconnected { .. })
+    ));
+    match next(&mut inbound, Duration::from_secs(5)).await {
+        Inbound::Envelope(bytes) => assert_eq!(event_number(&bytes), Some(EVENTS)),
+        other => panic!("unexpected {other:?}"),
+    }
+    handle.shutdown().await;
+}
+
 /// A consumer that stops reading events in the middle of a burst to await a request: the
 /// answer, queued behind the rest of the burst, overtakes the events when the overflow can
 /// hold them, and the request times out when it cannot. Either way no event is lost.
