@@ -524,24 +524,8 @@ async fn edits_and_deletes_apply_over_both_routes() {
     let server = start().await;
     let (session, mut bot) = login_and_connect(&server).await;
     let (_, mut listener) = login_and_connect(&server).await;
-    request(
-        &mut bot,
-        1,
-        M::ClanJoin(realtime::ClanJoin {
-            clan_id: demo::CLAN_ID,
-            is_last_field: false,
-        }),
-    )
-    .await;
-    request(
-        &mut listener,
-        1,
-        M::ClanJoin(realtime::ClanJoin {
-            clan_id: demo::CLAN_ID,
-            is_last_field: false,
-        }),
-    )
-    .await;
+    request(&mut bot, 1, clan_join(demo::CLAN_ID)).await;
+    request(&mut listener, 1, clan_join(demo::CLAN_ID)).await;
     let alice = server.user(demo::ALICE_ID);
     let first = alice.send_message(demo::TEXT_CHANNEL_ID, "one").unwrap();
     let second = alice.send_message(demo::TEXT_CHANNEL_ID, "two").unwrap();

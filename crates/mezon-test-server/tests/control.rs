@@ -22,24 +22,8 @@ async fn start() -> TestServer {
 
 async fn joined_bot(server: &TestServer) -> Socket {
     let (_, mut socket) = login_and_connect(server).await;
-    request(
-        &mut socket,
-        1,
-        M::ClanJoin(realtime::ClanJoin {
-            clan_id: demo::CLAN_ID,
-            is_last_field: false,
-        }),
-    )
-    .await;
-    request(
-        &mut socket,
-        2,
-        M::ClanJoin(realtime::ClanJoin {
-            clan_id: 0,
-            is_last_field: true,
-        }),
-    )
-    .await;
+    request(&mut socket, 1, clan_join(demo::CLAN_ID)).await;
+    request(&mut socket, 2, clan_join(0)).await;
     socket
 }
 
@@ -90,12 +74,7 @@ async fn pushes_about_private_channels_go_only_to_joined_connections() {
     let server = start().await;
     let mut member = joined_bot(&server).await;
     let mut clan_only = joined_bot(&server).await;
-    let join = M::ChannelJoin(realtime::ChannelJoin {
-        clan_id: demo::CLAN_ID,
-        channel_id: demo::PRIVATE_CHANNEL_ID,
-        channel_type: 1,
-        is_public: false,
-    });
+    let join = channel_join(demo::CLAN_ID, demo::PRIVATE_CHANNEL_ID, 1);
     request(&mut member, 3, join).await;
     let id = server
         .user(demo::ALICE_ID)
@@ -453,15 +432,7 @@ async fn pings_can_go_unanswered() {
         .wait_for_received(|e| e.cid == 1, PATIENCE)
         .await
         .unwrap();
-    send(
-        &mut socket,
-        3,
-        M::ClanJoin(realtime::ClanJoin {
-            clan_id: 0,
-            is_last_field: false,
-        }),
-    )
-    .await;
+    send(&mut socket, 3, clan_join(0)).await;
     // Other requests are still answered, and come first.
     assert_eq!(next_envelope(&mut socket).await.cid, 3);
     server.set_answer_pings(true);
@@ -567,15 +538,7 @@ async fn clan_and_thread_announcements() {
     };
     assert_eq!(added.clan_id, 555);
     assert_eq!(added.user.map(|u| u.user_id), Some(server.bot_id()));
-    let answer = request(
-        &mut socket,
-        3,
-        M::ClanJoin(realtime::ClanJoin {
-            clan_id: 555,
-            is_last_field: false,
-        }),
-    )
-    .await;
+    let answer = request(&mut socket, 3, clan_join(555)).await;
     assert!(
         matches!(answer, M::ClanJoin(_)),
         "the new clan can be joined"
@@ -603,12 +566,7 @@ async fn clan_and_thread_announcements() {
     // Threads need a join before sending.
     let send = M::ChannelMessageSend(send_in(777, "in thread"));
     assert!(matches!(request(&mut socket, 4, send.clone()).await, M::Error(e) if e.code == 3));
-    let join = M::ChannelJoin(realtime::ChannelJoin {
-        clan_id: demo::CLAN_ID,
-        channel_id: 777,
-        channel_type: 7,
-        is_public: false,
-    });
+    let join = channel_join(demo::CLAN_ID, 777, 7);
     request(&mut socket, 5, join).await;
     assert!(matches!(
         request(&mut socket, 6, send).await,
@@ -626,15 +584,7 @@ async fn waits_for_http_calls_and_stored_messages() {
         .await
         .unwrap();
     assert_eq!((login.status, login.authorized), (200, true));
-    request(
-        &mut socket,
-        1,
-        M::ClanJoin(realtime::ClanJoin {
-            clan_id: demo::CLAN_ID,
-            is_last_field: false,
-        }),
-    )
-    .await;
+    request(&mut socket, 1, clan_join(demo::CLAN_ID)).await;
 
     let waiting = server.wait_for_message(
         demo::TEXT_CHANNEL_ID,

@@ -13,22 +13,6 @@ async fn start() -> TestServer {
         .expect("server starts")
 }
 
-fn clan_join(clan_id: i64) -> M {
-    M::ClanJoin(realtime::ClanJoin {
-        clan_id,
-        is_last_field: false,
-    })
-}
-
-fn channel_join(clan_id: i64, channel_id: i64, channel_type: i32) -> M {
-    M::ChannelJoin(realtime::ChannelJoin {
-        clan_id,
-        channel_id,
-        channel_type,
-        is_public: false,
-    })
-}
-
 fn text_send(clan_id: i64, channel_id: i64, text: &str) -> M {
     M::ChannelMessageSend(realtime::ChannelMessageSend {
         clan_id,

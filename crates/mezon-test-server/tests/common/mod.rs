@@ -13,7 +13,7 @@ use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
 use mezon_proto::api::Session;
 use mezon_proto::prost::Message as _;
-use mezon_proto::realtime::{Envelope, envelope};
+use mezon_proto::realtime::{self, Envelope, envelope};
 use mezon_test_server::TestServer;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -294,4 +294,22 @@ pub async fn next_envelope_guarded(socket: &mut Socket) -> Envelope {
             };
         }
     }
+}
+
+/// `clan_join` (clan 0 = DMs and groups).
+pub fn clan_join(clan_id: i64) -> envelope::Message {
+    envelope::Message::ClanJoin(realtime::ClanJoin {
+        clan_id,
+        is_last_field: false,
+    })
+}
+
+/// `channel_join`, as for a private channel.
+pub fn channel_join(clan_id: i64, channel_id: i64, channel_type: i32) -> envelope::Message {
+    envelope::Message::ChannelJoin(realtime::ChannelJoin {
+        clan_id,
+        channel_id,
+        channel_type,
+        is_public: false,
+    })
 }
