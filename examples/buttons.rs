@@ -8,22 +8,14 @@
 //! buttons, alice clicks one, and the bot announces the vote.
 
 use mezon::builders::SelectOption;
-use mezon::testing::{ServerConfig, TestServer, World, demo};
-use mezon::{
-    ButtonBuilder, ButtonStyle, Client, InteractiveBuilder, MessageContent, OutgoingMessage,
-};
+use mezon::testing::{World, demo, start_local_server};
+use mezon::{ButtonBuilder, ButtonStyle, InteractiveBuilder, MessageContent, OutgoingMessage};
 use tokio::sync::mpsc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let server = TestServer::start(ServerConfig {
-        world: World::demo(),
-        ..ServerConfig::default()
-    })
-    .await?;
-    let client = Client::builder(server.bot_id(), server.api_key())
-        .base_url(server.base_url())
-        .build()?;
+    let (server, builder) = start_local_server(World::demo()).await?;
+    let client = builder.build()?;
 
     let (poll_tx, mut polls) = mpsc::channel::<i64>(1);
     client.on_channel_message(move |msg, _client| {

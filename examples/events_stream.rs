@@ -5,19 +5,13 @@
 //! ```
 
 use futures_util::StreamExt as _;
-use mezon::testing::{ServerConfig, TestServer, World, demo};
-use mezon::{Client, Event, EventKind, EventKindSet};
+use mezon::testing::{World, demo, start_local_server};
+use mezon::{Event, EventKind, EventKindSet};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let server = TestServer::start(ServerConfig {
-        world: World::demo(),
-        ..ServerConfig::default()
-    })
-    .await?;
-    let client = Client::builder(server.bot_id(), server.api_key())
-        .base_url(server.base_url())
-        .build()?;
+    let (server, builder) = start_local_server(World::demo()).await?;
+    let client = builder.build()?;
     // Only these kinds are decoded for the stream; everything else is skipped unread.
     let mut events = client.events_filtered(
         EventKindSet::of(EventKind::ChannelMessage)

@@ -9,7 +9,7 @@
 //! starts the local Mezon server embedded in the SDK, plays a user "alice" who sends a few
 //! messages, prints the bot's answers, and exits.
 
-use mezon::testing::{ServerConfig, TestServer, World, demo};
+use mezon::testing::{World, demo, start_local_server};
 use mezon::{Client, ConfigError, Message};
 use tokio::sync::mpsc;
 
@@ -66,14 +66,8 @@ async fn online(client: Client) -> Result<(), Box<dyn std::error::Error>> {
 
 async fn offline() -> Result<(), Box<dyn std::error::Error>> {
     println!("No MEZON_BOT_ID / MEZON_API_KEY: running against the embedded local server.");
-    let server = TestServer::start(ServerConfig {
-        world: World::demo(),
-        ..ServerConfig::default()
-    })
-    .await?;
-    let client = Client::builder(server.bot_id(), server.api_key())
-        .base_url(server.base_url())
-        .build()?;
+    let (server, builder) = start_local_server(World::demo()).await?;
+    let client = builder.build()?;
     let (tx, mut answers) = mpsc::channel(8);
     register(&client, Some(tx));
     client.login().await?;

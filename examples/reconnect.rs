@@ -7,19 +7,14 @@
 
 use std::time::Duration;
 
-use mezon::testing::{ServerConfig, TestServer, World, demo};
-use mezon::{ChannelType, Client, Destination, ReconnectPolicy};
+use mezon::testing::{World, demo, start_local_server};
+use mezon::{ChannelType, Destination, ReconnectPolicy};
 use tokio::sync::mpsc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let server = TestServer::start(ServerConfig {
-        world: World::demo(),
-        ..ServerConfig::default()
-    })
-    .await?;
-    let client = Client::builder(server.bot_id(), server.api_key())
-        .base_url(server.base_url())
+    let (server, builder) = start_local_server(World::demo()).await?;
+    let client = builder
         .reconnect(
             ReconnectPolicy::default().delays(Duration::from_millis(100), Duration::from_secs(2)),
         )

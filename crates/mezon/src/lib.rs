@@ -62,9 +62,8 @@ pub use mezon_events as events;
 pub use mezon_proto as proto;
 pub use mezon_transport as transport;
 
-/// The local Mezon server, for offline development and tests (feature `testing`).
 #[cfg(feature = "testing")]
-pub use mezon_test_server as testing;
+pub mod testing;
 
 /// The snippets of `docs/guide.md`, compiled as doc tests so the guide stays true.
 #[cfg(doctest)]

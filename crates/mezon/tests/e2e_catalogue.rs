@@ -11,7 +11,8 @@ use mezon::proto::realtime::{self as rt, envelope::Message as M};
 use mezon::{EventKind, Message};
 use tokio::sync::mpsc;
 
-/// A marker value each pushed payload carries, so the test sees the right payload arrived.
+/// Each pushed payload carries `MARK + i` (`i` = its row in the catalogue), so the test sees
+/// that each handler got its own event's payload, not just that it ran.
 const MARK: i64 = 4242;
 
 #[tokio::test]
@@ -59,92 +60,92 @@ async fn each_documented_constant_reaches_its_typed_handler() {
 
     let pushes = vec![
         M::MessageReactionEvent(api::MessageReaction {
-            message_id: MARK,
+            message_id: MARK + 1,
             emoji: "🔥".into(),
             ..Default::default()
         }),
         M::MessageTypingEvent(rt::MessageTypingEvent {
-            sender_id: MARK,
+            sender_id: MARK + 2,
             ..Default::default()
         }),
         M::MessageButtonClicked(rt::MessageButtonClicked {
-            message_id: MARK,
+            message_id: MARK + 3,
             button_id: "b".into(),
             ..Default::default()
         }),
         M::ChannelCreatedEvent(rt::ChannelCreatedEvent {
-            channel_id: MARK,
+            channel_id: MARK + 4,
             channel_type: 1,
             ..Default::default()
         }),
         M::ChannelUpdatedEvent(rt::ChannelUpdatedEvent {
-            channel_id: MARK,
+            channel_id: MARK + 5,
             channel_type: 1,
             ..Default::default()
         }),
         M::ChannelDeletedEvent(rt::ChannelDeletedEvent {
-            channel_id: MARK,
+            channel_id: MARK + 6,
             ..Default::default()
         }),
         M::ChannelPresenceEvent(rt::ChannelPresenceEvent {
-            channel_id: MARK,
+            channel_id: MARK + 7,
             ..Default::default()
         }),
         M::UserChannelAddedEvent(rt::UserChannelAdded {
-            clan_id: MARK,
+            clan_id: MARK + 8,
             ..Default::default()
         }),
         M::UserChannelRemovedEvent(rt::UserChannelRemoved {
-            channel_id: MARK,
+            channel_id: MARK + 9,
             ..Default::default()
         }),
         M::UserClanRemovedEvent(rt::UserClanRemoved {
-            clan_id: MARK,
+            clan_id: MARK + 10,
             ..Default::default()
         }),
         M::AddClanUserEvent(rt::AddClanUserEvent {
             clan_id: 1,
             user: Some(rt::UserProfileRedis {
-                user_id: MARK,
+                user_id: MARK + 11,
                 ..Default::default()
             }),
             ..Default::default()
         }),
         M::VoiceStartedEvent(rt::VoiceStartedEvent {
-            voice_channel_id: MARK,
+            voice_channel_id: MARK + 12,
             ..Default::default()
         }),
         M::VoiceEndedEvent(rt::VoiceEndedEvent {
-            id: MARK,
+            id: MARK + 13,
             ..Default::default()
         }),
         M::VoiceJoinedEvent(rt::VoiceJoinedEvent {
-            user_id: MARK,
+            user_id: MARK + 14,
             ..Default::default()
         }),
         M::VoiceLeavedEvent(rt::VoiceLeavedEvent {
-            voice_user_id: MARK,
+            voice_user_id: MARK + 15,
             ..Default::default()
         }),
         M::ClanUpdatedEvent(rt::ClanUpdatedEvent {
-            clan_id: MARK,
+            clan_id: MARK + 16,
             ..Default::default()
         }),
         M::ClanEventCreated(api::CreateEventRequest {
-            clan_id: MARK,
+            clan_id: MARK + 17,
             ..Default::default()
         }),
         M::GiveCoffeeEvent(api::GiveCoffeeEvent {
-            sender_id: MARK,
+            sender_id: MARK + 18,
             ..Default::default()
         }),
         M::TokenSentEvent(api::TokenSentEvent {
-            sender_id: MARK,
+            sender_id: MARK + 19,
             ..Default::default()
         }),
         M::Notifications(rt::Notifications {
             notifications: vec![api::Notification {
-                id: MARK,
+                id: MARK + 20,
                 ..Default::default()
             }],
         }),
@@ -160,7 +161,8 @@ async fn each_documented_constant_reaches_its_typed_handler() {
     let mut seen = BTreeMap::new();
     while seen.len() < 21 {
         let (name, mark) = recv(&mut rx).await;
-        seen.insert(name, mark);
+        let earlier = seen.insert(name, mark);
+        assert_eq!(earlier, None, "{name} delivered twice");
     }
     // The documented constants of wire.md §4, each checked against the catalogue.
     let documented = [
@@ -186,21 +188,19 @@ async fn each_documented_constant_reaches_its_typed_handler() {
         "TOKEN_SEND",
         "NOTIFICATION",
     ];
-    for constant in documented {
+    for (row, constant) in documented.into_iter().enumerate() {
         let kind = EventKind::from_name(constant).expect("a catalogue constant");
         assert_eq!(kind.constant_name(), constant);
         assert!(
             seen.contains_key(constant),
             "no typed handler received {constant}"
         );
-    }
-    for (name, mark) in &seen {
-        let expected = if *name == "CHANNEL_MESSAGE" {
+        let expected = if constant == "CHANNEL_MESSAGE" {
             demo::ALICE_ID
         } else {
-            MARK
+            MARK + row as i64
         };
-        assert_eq!(*mark, expected, "{name} payload");
+        assert_eq!(seen[constant], expected, "{constant} payload");
     }
     client.shutdown().await;
 }

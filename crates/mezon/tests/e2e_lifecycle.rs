@@ -328,3 +328,90 @@ async fn login_pages_through_more_clans_than_one_page_and_joins_each_once() {
     assert_eq!(client.clans().len(), 1 + EXTRA as usize);
     client.shutdown().await;
 }
+
+#[tokio::test]
+async fn handlers_that_reply_during_a_burst_larger_than_the_dispatch_queue_all_get_answers() {
+    const BURST: usize = 60;
+    let server = server().await;
+    let client = mezon::Client::builder(server.bot_id(), server.api_key())
+        .base_url(server.base_url())
+        .rate_limits(mezon::RateLimits::disabled())
+        .dispatch(
+            mezon::DispatchConfig::default()
+                .with_mode(mezon::DispatchMode::Sequential)
+                .with_queue_capacity(2),
+        )
+        .build()
+        .unwrap();
+    let (tx, mut replies) = mpsc::channel::<mezon::Result<i64>>(BURST);
+    let _ = client.on_channel_message(move |msg, _c| {
+        let tx = tx.clone();
+        async move {
+            let sent = msg.reply(format!("re: {}", msg.text())).await;
+            let _ = tx.send(sent.map(|m| m.id())).await;
+        }
+    });
+    client.login().await.unwrap();
+    let alice = server.user(demo::ALICE_ID);
+    for n in 0..BURST {
+        alice
+            .send_message(demo::TEXT_CHANNEL_ID, &format!("burst {n}"))
+            .unwrap();
+    }
+    for _ in 0..BURST {
+        let reply = recv(&mut replies).await;
+        assert!(reply.is_ok(), "{reply:?}");
+    }
+    let bot_messages = server
+        .messages(demo::TEXT_CHANNEL_ID)
+        .iter()
+        .filter(|m| m.sender_id == server.bot_id())
+        .count();
+    assert_eq!(bot_messages, BURST);
+    client.shutdown().await;
+}
+
+/// Tasks alive on this test's runtime.
+fn alive_tasks() -> usize {
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
+}
+
+#[tokio::test]
+async fn shutdown_leaves_no_task_of_the_client_behind() {
+    let server = server().await;
+    let baseline = alive_tasks();
+    let client = client_for(&server);
+    let events = client.events();
+    let _ = client.on_channel_message(|msg, _c| async move {
+        let _ = msg.reply("hi").await;
+    });
+    client.login().await.unwrap();
+    server
+        .user(demo::ALICE_ID)
+        .send_message(demo::TEXT_CHANNEL_ID, "hello")
+        .unwrap();
+    let bot_id = server.bot_id();
+    server
+        .wait_for_message(demo::TEXT_CHANNEL_ID, |m| m.sender_id == bot_id, WAIT)
+        .await
+        .unwrap();
+    assert!(alive_tasks() > baseline, "the client runs tasks while up");
+    client.shutdown().await;
+    drop(events);
+    // The server closes its side of the connection on its own schedule; the client's tasks
+    // must all be gone once it has.
+    let settled = tokio::time::timeout(WAIT, async {
+        while alive_tasks() > baseline {
+            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(
+        settled.is_ok(),
+        "{} tasks alive after shutdown, {baseline} before login",
+        alive_tasks()
+    );
+}
