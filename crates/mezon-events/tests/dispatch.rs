@@ -575,10 +575,16 @@ async fn every_mode_holds_a_bounded_number_of_events() {
         accepted_before_backpressure(config(DispatchMode::PerChannel), 1).await,
         4
     );
-    // Many channels: at most both workers' worth, 2 × (1 + 3); dispatch waits as soon as
-    // the next event's worker is full, even if the other still has room.
-    let many = accepted_before_backpressure(config(DispatchMode::PerChannel), 64).await;
-    assert!((5..=8).contains(&many), "{many} events held");
+    // Many channels: two channels are handled at once; the third waits for one of them.
+    assert_eq!(
+        accepted_before_backpressure(config(DispatchMode::PerChannel), 64).await,
+        2
+    );
+    // Two channels, both with full queues: 2 × (1 + 3).
+    assert_eq!(
+        accepted_before_backpressure(config(DispatchMode::PerChannel), 2).await,
+        8
+    );
     // Concurrent mode holds one event per permit and queues nothing.
     assert_eq!(
         accepted_before_backpressure(config(DispatchMode::Concurrent), 64).await,
@@ -678,4 +684,39 @@ async fn unknown_events_reach_waits_but_no_handler() {
     assert!(matches!(&*event, Event::Unknown { raw: r, .. } if *r == raw));
     d.shutdown().await;
     assert!(entries(&ctx).is_empty(), "{:?}", entries(&ctx));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_channel_does_not_hold_up_another() {
+    let d = EventDispatcher::<()>::new(
+        DispatchConfig::default()
+            .with_mode(DispatchMode::PerChannel)
+            .with_workers(2),
+    );
+    let start = tokio::time::Instant::now();
+    let finished: Arc<Mutex<Vec<(i64, i64, u64)>>> = Arc::default();
+    {
+        let finished = Arc::clone(&finished);
+        d.on_channel_message(move |m, ()| {
+            let finished = Arc::clone(&finished);
+            async move {
+                if m.channel_id == 1 {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                }
+                let at = start.elapsed().as_secs();
+                finished
+                    .lock()
+                    .expect("lock")
+                    .push((m.channel_id, m.message_id, at));
+            }
+        });
+    }
+    // Channels 1 and 4 are ones that a two-worker hash once put on the same worker.
+    for (channel, id) in [(1, 0), (1, 1), (4, 2), (4, 3)] {
+        d.dispatch(message(channel, id), ()).await;
+    }
+    d.shutdown().await;
+    let mut finished = finished.lock().expect("lock").clone();
+    finished.sort_by_key(|(_, id, _)| *id);
+    assert_eq!(finished, [(1, 0, 60), (1, 1, 120), (4, 2, 0), (4, 3, 0)]);
 }

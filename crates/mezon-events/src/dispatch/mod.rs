@@ -62,7 +62,7 @@ pub trait Dispatcher<C: Clone + Send + Sync + 'static>: Send + Sync + 'static {
     /// (see [`peek`](crate::peek())).
     fn interests(&self) -> EventKindSet;
 
-    /// Waits until every event dispatched so far is handled, then stops the workers. Events
+    /// Waits until every event dispatched so far is handled, then stops taking events. Events
     /// dispatched afterwards are dropped.
     async fn shutdown(&self);
 }
@@ -71,18 +71,16 @@ pub trait Dispatcher<C: Clone + Send + Sync + 'static>: Send + Sync + 'static {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum DispatchMode {
-    /// One worker: every event is handled after the previous one, in arrival order.
+    /// One task: every event is handled after the previous one, in arrival order.
     Sequential,
     /// Events of one channel (or, lacking a channel, one clan) are handled in arrival order;
-    /// different channels run concurrently on a fixed pool of `workers` workers.
+    /// different channels run concurrently, up to `workers` channels at once.
     ///
-    /// Channels are spread over the workers by hashing their id, so several channels share
-    /// each worker and its queue: a slow handler in one channel also delays the channels
-    /// that landed on its worker (head-of-line blocking), and `dispatch` waits when the
-    /// queue of the event's worker is full even if other workers are idle. More workers make
-    /// such sharing rarer; a handler that waits on something slow (a reply, a long network
-    /// call) should spawn that part, or use [`DispatchMode::Concurrent`] when order does not
-    /// matter.
+    /// Each busy channel has its own task and bounded queue, so a slow handler holds up its
+    /// own channel only. When `workers` channels are busy, an event of another channel makes
+    /// `dispatch` wait until one of them has emptied its queue; an event of a busy channel
+    /// waits only while that channel's queue is full. A handler that waits on something
+    /// slow (a reply, a long network call) for a chatty channel should spawn that part.
     #[default]
     PerChannel,
     /// Every event gets its own task (at most `workers` at once), with no ordering between
@@ -96,9 +94,11 @@ pub enum DispatchMode {
 pub struct DispatchConfig {
     /// How events are spread over tasks.
     pub mode: DispatchMode,
-    /// Worker tasks (per-channel mode), or events handled at once (concurrent mode). At least 1.
+    /// Channels (per-channel mode) or events (concurrent mode) handled at once. At least 1;
+    /// sequential mode always uses 1.
     pub workers: usize,
-    /// Events each worker's queue holds before `dispatch` waits. At least 1.
+    /// Events each channel's queue holds, besides the one being handled, before `dispatch`
+    /// waits (sequential mode: the one queue). At least 1. Not used in concurrent mode.
     pub queue_capacity: usize,
 }
 
@@ -119,13 +119,13 @@ impl DispatchConfig {
         self
     }
 
-    /// Sets the number of workers.
+    /// Sets how many channels (or events, in concurrent mode) are handled at once.
     pub fn with_workers(mut self, workers: usize) -> Self {
         self.workers = workers;
         self
     }
 
-    /// Sets the per-worker queue capacity.
+    /// Sets the per-channel queue capacity.
     pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity;
         self
@@ -150,8 +150,8 @@ struct Shared<C> {
     waiters: Waiters,
 }
 
-/// The default [`Dispatcher`]: handlers registered per [`EventKind`], run on a bounded pool
-/// of workers. Cheap to clone; clones share handlers and workers.
+/// The default [`Dispatcher`]: handlers registered per [`EventKind`], run on a bounded number
+/// of tasks. Cheap to clone; clones share handlers and tasks.
 ///
 /// - Every handler registered for a kind runs for each event of that kind, in registration
 ///   order, internal handlers ([`EventDispatcher::on_internal`]) first.
@@ -160,8 +160,8 @@ struct Shared<C> {
 ///   events run normally.
 /// - Ordering and concurrency follow [`DispatchMode`]; queues are bounded, so a slow handler
 ///   makes [`Dispatcher::dispatch`] wait instead of growing memory.
-/// - Workers start at the first dispatch, on the current tokio runtime; without one, handlers
-///   run inline in `dispatch`.
+/// - Handler tasks are spawned on the current tokio runtime as events arrive and end when
+///   their channel goes quiet; without a runtime, handlers run inline in `dispatch`.
 /// - Events with neither a channel nor a clan id (lifecycle events, notifications, …) share
 ///   one ordering key; in per-channel mode there is no order *between* keys.
 /// - [`Event::Unknown`] (a variant newer than this schema) has no [`EventKind`], so no
