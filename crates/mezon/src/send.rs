@@ -135,16 +135,8 @@ impl Client {
         message_sender_id: i64,
         reaction: impl Into<Reaction>,
     ) -> Result<()> {
-        let r = outgoing::reaction(
-            &dest,
-            message_id,
-            message_sender_id,
-            &reaction.into(),
-            false,
-        );
-        self.request_in_channel(&dest, Outgoing::MessageReactionEvent(r))
-            .await?;
-        Ok(())
+        self.send_reaction(dest, message_id, message_sender_id, reaction.into(), false)
+            .await
     }
 
     /// Removes the bot's reaction from a message.
@@ -155,7 +147,19 @@ impl Client {
         message_sender_id: i64,
         reaction: impl Into<Reaction>,
     ) -> Result<()> {
-        let r = outgoing::reaction(&dest, message_id, message_sender_id, &reaction.into(), true);
+        self.send_reaction(dest, message_id, message_sender_id, reaction.into(), true)
+            .await
+    }
+
+    async fn send_reaction(
+        &self,
+        dest: Destination,
+        message_id: i64,
+        message_sender_id: i64,
+        reaction: Reaction,
+        remove: bool,
+    ) -> Result<()> {
+        let r = outgoing::reaction(&dest, message_id, message_sender_id, &reaction, remove);
         self.request_in_channel(&dest, Outgoing::MessageReactionEvent(r))
             .await?;
         Ok(())

@@ -248,7 +248,7 @@ impl State {
     }
 
     pub(crate) fn on_channel_updated(&self, ev: &ChannelUpdatedEvent) {
-        let known = self.channels.update(ev.channel_id, |ch| {
+        let apply = |ch: &mut api::ChannelDescription| {
             if !ev.channel_label.is_empty() {
                 ch.channel_label = ev.channel_label.clone();
             }
@@ -259,20 +259,16 @@ impl State {
             ch.category_id = ev.category_id;
             ch.parent_id = ev.parent_id;
             ch.active = ev.active;
-        });
-        if !known {
-            self.put_channel(api::ChannelDescription {
+        };
+        if !self.channels.update(ev.channel_id, apply) {
+            let mut ch = api::ChannelDescription {
                 clan_id: ev.clan_id,
-                parent_id: ev.parent_id,
                 channel_id: ev.channel_id,
-                category_id: ev.category_id,
-                r#type: ev.channel_type,
                 creator_id: ev.creator_id,
-                channel_label: ev.channel_label.clone(),
-                channel_private: i32::from(ev.channel_private),
-                active: ev.active,
                 ..api::ChannelDescription::default()
-            });
+            };
+            apply(&mut ch);
+            self.put_channel(ch);
         }
     }
 
@@ -282,7 +278,7 @@ impl State {
     }
 
     pub(crate) fn on_clan_updated(&self, ev: &ClanUpdatedEvent) {
-        let known = self.clans.update(ev.clan_id, |c| {
+        let apply = |c: &mut api::ClanDesc| {
             c.clan_name = ev.clan_name.clone();
             c.logo = ev.logo.clone();
             c.banner = ev.banner.clone();
@@ -291,23 +287,14 @@ impl State {
             c.about = ev.about.clone();
             c.description = ev.description.clone();
             c.prevent_anonymous = ev.prevent_anonymous;
-        });
-        if !known {
-            self.clans.put(
-                ev.clan_id,
-                api::ClanDesc {
-                    clan_id: ev.clan_id,
-                    clan_name: ev.clan_name.clone(),
-                    logo: ev.logo.clone(),
-                    banner: ev.banner.clone(),
-                    status: ev.status,
-                    welcome_channel_id: ev.welcome_channel_id,
-                    about: ev.about.clone(),
-                    description: ev.description.clone(),
-                    prevent_anonymous: ev.prevent_anonymous,
-                    ..api::ClanDesc::default()
-                },
-            );
+        };
+        if !self.clans.update(ev.clan_id, apply) {
+            let mut clan = api::ClanDesc {
+                clan_id: ev.clan_id,
+                ..api::ClanDesc::default()
+            };
+            apply(&mut clan);
+            self.clans.put(ev.clan_id, clan);
         }
     }
 
@@ -461,6 +448,29 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(state.dm_with(77), Some(9));
+
+        // An update for a channel or clan not cached yet stores what the event says.
+        state.on_channel_updated(&ChannelUpdatedEvent {
+            clan_id: 1,
+            channel_id: 6,
+            channel_label: "new".into(),
+            channel_type: 7,
+            ..Default::default()
+        });
+        let ch = state.channels.get(6).unwrap();
+        assert_eq!(
+            (ch.clan_id, ch.channel_label.as_str(), ch.r#type),
+            (1, "new", 7)
+        );
+        for name in ["first", "second"] {
+            state.on_clan_updated(&ClanUpdatedEvent {
+                clan_id: 2,
+                clan_name: name.into(),
+                ..Default::default()
+            });
+            let clan = state.clans.get(2).unwrap();
+            assert_eq!((clan.clan_id, clan.clan_name.as_str()), (2, name));
+        }
     }
 
     #[test]
