@@ -359,6 +359,32 @@ async fn own_messages_are_ignored_unless_asked_for() {
 }
 
 #[tokio::test]
+async fn own_messages_are_delivered_when_asked_for() {
+    let server = server_with(mezon::testing::ServerConfig {
+        world: world(),
+        echo_to_sender: true,
+        ..Default::default()
+    })
+    .await;
+    let client = mezon::Client::builder(server.bot_id(), server.api_key())
+        .base_url(server.base_url())
+        .receive_own_messages(true)
+        .build()
+        .unwrap();
+    let (tx, mut rx) = mpsc::channel::<(i64, String)>(8);
+    let _ = client.on_channel_message(move |msg, _c| {
+        let _ = tx.try_send((msg.sender_id(), msg.text()));
+    });
+    client.login().await.unwrap();
+    client.send(general(), "from the bot").await.unwrap();
+    assert_eq!(
+        recv(&mut rx).await,
+        (server.bot_id(), "from the bot".to_owned())
+    );
+    client.shutdown().await;
+}
+
+#[tokio::test]
 async fn concurrent_lookups_of_an_uncached_channel_make_one_api_call() {
     let (server, client) = logged_in().await;
     let lookups: Vec<_> = (0..8)
