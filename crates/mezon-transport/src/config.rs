@@ -36,6 +36,8 @@ pub struct TransportConfig {
     /// Capacity of the socket write queue (default 256).
     pub write_queue_capacity: usize,
     /// Largest frame accepted; larger frames are reported and skipped (default 16 MiB).
+    /// Frames beyond four times this (at least 1 MiB) are not even read: the socket library
+    /// ends the connection, which then reconnects.
     pub max_frame_size: usize,
     /// Largest reassembled raw API answer (default 64 MiB).
     pub max_answer_size: usize,
