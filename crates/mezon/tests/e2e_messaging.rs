@@ -212,16 +212,32 @@ async fn ephemeral_message_goes_to_two_receivers() {
 async fn dm_to_a_user_without_a_dm_channel_creates_joins_and_sends() {
     let (server, client) = logged_in().await;
     let sent = client.user(CAROL_ID).send_dm("hello carol").await.unwrap();
-    assert!(
-        server
-            .http_log()
-            .iter()
-            .any(|c| c.method_name.as_deref() == Some("CreateChannelDesc"))
-            || server.received().iter().any(|r| matches!(
-                &r.envelope.message,
-                Some(M::ApiRequestEvent(req)) if req.api_name == "CreateChannelDesc" || req.api_index == 66
-            )),
-        "CreateChannelDesc was called"
+    let over_http = server
+        .http_log()
+        .into_iter()
+        .filter(|c| c.method_name.as_deref() == Some("CreateChannelDesc"))
+        .map(|c| c.body);
+    let over_socket = server
+        .received()
+        .into_iter()
+        .filter_map(|r| match r.envelope.message {
+            Some(M::ApiRequestEvent(req)) if req.api_name == "CreateChannelDesc" => Some(req.body),
+            _ => None,
+        });
+    let creates: Vec<api::CreateChannelDescRequest> = over_http
+        .chain(over_socket)
+        .map(|body| prost::Message::decode(body).expect("a CreateChannelDescRequest"))
+        .collect();
+    assert_eq!(creates.len(), 1, "CreateChannelDesc was called once");
+    let create = &creates[0];
+    assert_eq!(
+        (
+            create.clan_id,
+            create.r#type,
+            create.channel_private,
+            create.user_ids.as_slice()
+        ),
+        (0, 3, 1, [CAROL_ID].as_slice())
     );
     let join = server
         .received()
