@@ -27,7 +27,9 @@ pub struct TransportConfig {
     /// Events the socket reader may hold beyond a full inbound queue (default 8192). While it
     /// has room the reader keeps reading, so answers to requests (and pongs) that arrive behind
     /// a burst of events still reach their callers; once it is full the reader stops reading
-    /// the socket until the consumer catches up.
+    /// the socket until the consumer catches up. Right after a reconnect the dropped
+    /// connection's held events and the new connection's can be held at once (twice this at
+    /// most), since the new connection's events wait for the old ones.
     pub event_overflow: usize,
     /// Bytes of serialized events the reader may hold beyond a full inbound queue
     /// (default 32 MiB); whichever of this and [`event_overflow`](Self::event_overflow) is
