@@ -191,8 +191,52 @@ impl Client {
                 Ok(())
             }
             Err(e) => {
-                self.shutdown().await;
+                tracing::warn!(error = %e, "connect sequence failed; closing the connection");
+                self.abandon_login().await;
                 Err(e)
+            }
+        }
+    }
+
+    /// Undoes a login whose connect sequence failed: closes the socket and ends the pump, but
+    /// leaves the client usable, so `login` can be called again.
+    async fn abandon_login(&self) {
+        self.close_link().await;
+        // The pump marks the transport as ended; this transport was ours to end.
+        self.inner.phase.send_if_modified(|phase| {
+            let ended = *phase == Phase::TransportEnded;
+            if ended {
+                *phase = Phase::Running;
+            }
+            ended
+        });
+    }
+
+    /// Closes the socket and waits for the event pump to finish.
+    async fn close_link(&self) {
+        let handle = self
+            .inner
+            .transport
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(handle) = handle {
+            handle.shutdown().await;
+        }
+        let pump = self
+            .inner
+            .pump
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(pump) = pump {
+            // The transport's inbound stream ends after shutdown, so the pump finishes; the
+            // timeout only guards against a handler blocking dispatch forever.
+            let grace = self.inner.config.shutdown_grace;
+            let abort = pump.abort_handle();
+            if tokio::time::timeout(grace, pump).await.is_err() {
+                tracing::warn!("event pump did not stop in time; aborting it");
+                abort.abort();
             }
         }
     }
@@ -225,31 +269,7 @@ impl Client {
             self.stopped().await;
             return;
         }
-        let handle = self
-            .inner
-            .transport
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(handle) = handle {
-            handle.shutdown().await;
-        }
-        let pump = self
-            .inner
-            .pump
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(pump) = pump {
-            // The transport's inbound stream ends after shutdown, so the pump finishes; the
-            // timeout only guards against a handler blocking dispatch forever.
-            let grace = self.inner.config.shutdown_grace;
-            let abort = pump.abort_handle();
-            if tokio::time::timeout(grace, pump).await.is_err() {
-                tracing::warn!("event pump did not stop in time; aborting it");
-                abort.abort();
-            }
-        }
+        self.close_link().await;
         let grace = self.inner.config.shutdown_grace;
         if tokio::time::timeout(grace, self.inner.dispatcher.shutdown())
             .await

@@ -415,3 +415,27 @@ async fn shutdown_leaves_no_task_of_the_client_behind() {
         alive_tasks()
     );
 }
+
+#[tokio::test]
+async fn a_failed_connect_sequence_closes_the_link_and_login_can_be_retried() {
+    let server = server().await;
+    let client = mezon::Client::builder(server.bot_id(), server.api_key())
+        .base_url(server.base_url())
+        .rate_limits(mezon::RateLimits::disabled())
+        .request_timeout(std::time::Duration::from_millis(200))
+        .build()
+        .unwrap();
+    // Answers slower than the request timeout: listing the clans fails.
+    server.set_answer_delay(std::time::Duration::from_secs(1));
+    let err = client.login().await.unwrap_err();
+    assert!(!matches!(err, mezon::Error::Shutdown), "{err:?}");
+    assert!(!client.is_connected());
+    assert!(matches!(client.api(), Err(mezon::Error::NotLoggedIn)));
+
+    server.set_answer_delay(std::time::Duration::ZERO);
+    client.login().await.expect("a second login works");
+    assert!(client.is_connected());
+    let conns = server.wait_for_connections(1, WAIT).await.unwrap();
+    assert_eq!(server.joined_clans(conns[0]), vec![0, demo::CLAN_ID]);
+    client.shutdown().await;
+}
