@@ -134,16 +134,42 @@ async fn edit_and_delete_go_over_the_socket_api() {
             .iter()
             .any(|m| m.message_id == sent.id() && m.code != 2)
     );
-    let api_indexes: Vec<i32> = server
+    let api_calls: Vec<(i32, bytes::Bytes)> = server
         .received()
-        .iter()
-        .filter_map(|r| match &r.envelope.message {
-            Some(M::ApiRequestEvent(req)) => Some(req.api_index),
+        .into_iter()
+        .filter_map(|r| match r.envelope.message {
+            Some(M::ApiRequestEvent(req)) => Some((req.api_index, req.body)),
             _ => None,
         })
         .collect();
-    assert!(api_indexes.contains(&181), "{api_indexes:?}");
-    assert!(api_indexes.contains(&182), "{api_indexes:?}");
+    let body = |index: i32| {
+        api_calls
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, body)| body.clone())
+            .unwrap_or_else(|| panic!("no socket API call {index}: {api_calls:?}"))
+    };
+    let update: mezon::proto::realtime::ChannelMessageUpdate =
+        prost::Message::decode(body(181)).unwrap();
+    assert_eq!(
+        (update.channel_id, update.message_id, update.mode),
+        (demo::TEXT_CHANNEL_ID, sent.id(), 2)
+    );
+    assert_eq!(
+        MessageContent::parse(&update.content).unwrap().as_text(),
+        "final text"
+    );
+    let remove: mezon::proto::realtime::ChannelMessageRemove =
+        prost::Message::decode(body(182)).unwrap();
+    assert_eq!(
+        (remove.channel_id, remove.message_id),
+        (demo::TEXT_CHANNEL_ID, sent.id())
+    );
+    // Not the older envelope route.
+    assert!(!server.received().iter().any(|r| matches!(
+        r.envelope.message,
+        Some(M::ChannelMessageUpdate(_) | M::ChannelMessageRemove(_))
+    )));
     client.shutdown().await;
 }
 
