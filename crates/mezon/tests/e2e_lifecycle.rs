@@ -277,27 +277,15 @@ async fn login_pages_through_more_clans_than_one_page_and_joins_each_once() {
         ..Default::default()
     })
     .await;
-    let client = mezon::Client::builder(server.bot_id(), server.api_key())
-        .base_url(server.base_url())
+    let client = builder_for(&server)
         .rate_limits(mezon::RateLimits::disabled())
         .build()
         .unwrap();
     client.login().await.unwrap();
 
-    let over_http = server
-        .http_log()
+    let bodies = api_request_bodies(&server, "ListClanDescs");
+    let pages: Vec<_> = bodies
         .into_iter()
-        .filter(|c| c.method_name.as_deref() == Some("ListClanDescs"))
-        .map(|c| c.body);
-    let over_socket = server
-        .received()
-        .into_iter()
-        .filter_map(|r| match r.envelope.message {
-            Some(M::ApiRequestEvent(call)) if call.api_name == "ListClanDescs" => Some(call.body),
-            _ => None,
-        });
-    let pages: Vec<_> = over_http
-        .chain(over_socket)
         .map(|body| {
             <mezon::proto::api::ListClanDescRequest as prost::Message>::decode(body).unwrap()
         })
@@ -333,8 +321,7 @@ async fn login_pages_through_more_clans_than_one_page_and_joins_each_once() {
 async fn handlers_that_reply_during_a_burst_larger_than_the_dispatch_queue_all_get_answers() {
     const BURST: usize = 60;
     let server = server().await;
-    let client = mezon::Client::builder(server.bot_id(), server.api_key())
-        .base_url(server.base_url())
+    let client = builder_for(&server)
         .rate_limits(mezon::RateLimits::disabled())
         .dispatch(
             mezon::DispatchConfig::default()
@@ -419,8 +406,7 @@ async fn shutdown_leaves_no_task_of_the_client_behind() {
 #[tokio::test]
 async fn a_failed_connect_sequence_closes_the_link_and_login_can_be_retried() {
     let server = server().await;
-    let client = mezon::Client::builder(server.bot_id(), server.api_key())
-        .base_url(server.base_url())
+    let client = builder_for(&server)
         .rate_limits(mezon::RateLimits::disabled())
         .request_timeout(std::time::Duration::from_millis(200))
         .build()

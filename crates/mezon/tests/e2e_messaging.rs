@@ -238,20 +238,9 @@ async fn ephemeral_message_goes_to_two_receivers() {
 async fn dm_to_a_user_without_a_dm_channel_creates_joins_and_sends() {
     let (server, client) = logged_in().await;
     let sent = client.user(CAROL_ID).send_dm("hello carol").await.unwrap();
-    let over_http = server
-        .http_log()
+    let bodies = api_request_bodies(&server, "CreateChannelDesc");
+    let creates: Vec<api::CreateChannelDescRequest> = bodies
         .into_iter()
-        .filter(|c| c.method_name.as_deref() == Some("CreateChannelDesc"))
-        .map(|c| c.body);
-    let over_socket = server
-        .received()
-        .into_iter()
-        .filter_map(|r| match r.envelope.message {
-            Some(M::ApiRequestEvent(req)) if req.api_name == "CreateChannelDesc" => Some(req.body),
-            _ => None,
-        });
-    let creates: Vec<api::CreateChannelDescRequest> = over_http
-        .chain(over_socket)
         .map(|body| prost::Message::decode(body).expect("a CreateChannelDescRequest"))
         .collect();
     assert_eq!(creates.len(), 1, "CreateChannelDesc was called once");
@@ -408,8 +397,7 @@ async fn own_messages_are_delivered_when_asked_for() {
         ..Default::default()
     })
     .await;
-    let client = mezon::Client::builder(server.bot_id(), server.api_key())
-        .base_url(server.base_url())
+    let client = builder_for(&server)
         .receive_own_messages(true)
         .build()
         .unwrap();

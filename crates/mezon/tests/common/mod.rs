@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
+use mezon::proto::realtime::envelope::Message as M;
 use mezon::testing::{ServerConfig, TestServer, World};
-use mezon::{Client, ReconnectPolicy};
+use mezon::{Client, ClientBuilder, ReconnectPolicy};
 use tokio::sync::mpsc;
 
 pub use mezon::testing::demo;
@@ -32,10 +33,14 @@ pub async fn server() -> TestServer {
     .await
 }
 
+/// A builder for `server`'s bot, pointed at it, with default settings.
+pub fn builder_for(server: &TestServer) -> ClientBuilder {
+    Client::builder(server.bot_id(), server.api_key()).base_url(server.base_url())
+}
+
 /// A client for `server`, not yet logged in, with quick reconnects.
 pub fn client_for(server: &TestServer) -> Client {
-    Client::builder(server.bot_id(), server.api_key())
-        .base_url(server.base_url())
+    builder_for(server)
         .request_timeout(Duration::from_secs(3))
         .reconnect(
             ReconnectPolicy::default().delays(Duration::from_millis(5), Duration::from_millis(20)),
@@ -61,4 +66,22 @@ pub async fn recv<T>(rx: &mut mpsc::Receiver<T>) -> T {
 
 pub fn text_content(text: &str) -> String {
     serde_json::json!({ "t": text }).to_string()
+}
+
+/// The request bodies of every call of API method `name` the server received, over HTTP or
+/// over the socket, in that order.
+pub fn api_request_bodies(server: &TestServer, name: &str) -> Vec<bytes::Bytes> {
+    let over_http = server
+        .http_log()
+        .into_iter()
+        .filter(|c| c.method_name.as_deref() == Some(name))
+        .map(|c| c.body);
+    let over_socket = server
+        .received()
+        .into_iter()
+        .filter_map(|r| match r.envelope.message {
+            Some(M::ApiRequestEvent(call)) if call.api_name == name => Some(call.body),
+            _ => None,
+        });
+    over_http.chain(over_socket).collect()
 }
