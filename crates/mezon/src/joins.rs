@@ -49,14 +49,27 @@ pub(crate) async fn connect_sequence(client: &Client, handle: &TransportHandle) 
     Ok(clan_ids.len() - 1)
 }
 
+/// Whether a join that failed with `error` is still to be redone after the reconnect: the
+/// link dropped while it was in flight, so the re-join will make it.
+fn redo_after_reconnect(error: &RequestError) -> bool {
+    matches!(error, RequestError::ConnectionLost)
+}
+
 async fn join_clan(handle: &TransportHandle, state: &State, clan_id: i64) -> Result<()> {
-    handle
+    // Recorded before sending, so a drop while the join is in flight cannot lose it.
+    let new = state.joined_clan(clan_id);
+    let sent = handle
         .request(Outgoing::ClanJoin(ClanJoin {
             clan_id,
             is_last_field: false,
         }))
-        .await?;
-    state.joined_clan(clan_id);
+        .await;
+    if let Err(e) = sent {
+        if new && !redo_after_reconnect(&e) {
+            state.forget_clan_join(clan_id);
+        }
+        return Err(e.into());
+    }
     tracing::debug!(clan_id, "joined clan");
     Ok(())
 }
@@ -72,8 +85,16 @@ impl Client {
     /// after reconnects).
     pub async fn join_channel(&self, dest: Destination) -> Result<()> {
         let join = dest.join();
-        self.handle()?.request(Outgoing::ChannelJoin(join)).await?;
-        self.inner.state.joined_channel(join);
+        let handle = self.handle()?;
+        let state = &self.inner.state;
+        // Recorded before sending, so a drop while the join is in flight cannot lose it.
+        let new = state.joined_channel(join);
+        if let Err(e) = handle.request(Outgoing::ChannelJoin(join)).await {
+            if new && !redo_after_reconnect(&e) {
+                state.left_channel(join.channel_id);
+            }
+            return Err(e.into());
+        }
         tracing::debug!(channel_id = dest.channel_id, "joined channel");
         Ok(())
     }

@@ -174,14 +174,21 @@ impl State {
         }
     }
 
-    /// Records a clan join (for re-join after reconnects).
-    pub(crate) fn joined_clan(&self, clan_id: i64) {
-        lock(&self.joined_clans).insert(clan_id);
+    /// Records a clan join (for re-join after reconnects); whether it is new.
+    pub(crate) fn joined_clan(&self, clan_id: i64) -> bool {
+        lock(&self.joined_clans).insert(clan_id)
     }
 
-    /// Records a channel join.
-    pub(crate) fn joined_channel(&self, join: ChannelJoin) {
-        lock(&self.joined_channels).insert(join.channel_id, join);
+    /// Forgets a clan join that did not happen (its channel joins stay).
+    pub(crate) fn forget_clan_join(&self, clan_id: i64) {
+        lock(&self.joined_clans).remove(&clan_id);
+    }
+
+    /// Records a channel join; whether the channel is new.
+    pub(crate) fn joined_channel(&self, join: ChannelJoin) -> bool {
+        lock(&self.joined_channels)
+            .insert(join.channel_id, join)
+            .is_none()
     }
 
     /// Forgets a channel (left or deleted).

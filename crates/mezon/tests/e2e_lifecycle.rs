@@ -39,6 +39,16 @@ async fn forced_drop_rejoins_every_clan_and_channel_and_thread_messages_flow_aga
         .await
         .unwrap();
     let dm = client.dm_channel(CAROL_ID).await.unwrap();
+    // A clan the bot is added to after login (joined on the event) is re-joined too.
+    const LATER_CLAN: i64 = 1_840_000_000_000_000_777;
+    server.add_bot_to_clan(LATER_CLAN, "later");
+    server
+        .wait_for_received(
+            |env| matches!(&env.message, Some(M::ClanJoin(j)) if j.clan_id == LATER_CLAN),
+            WAIT,
+        )
+        .await
+        .expect("joined the new clan");
     let before = server.connections();
     assert_eq!(before.len(), 1);
     let sorted = |mut ids: Vec<i64>| {
@@ -47,6 +57,7 @@ async fn forced_drop_rejoins_every_clan_and_channel_and_thread_messages_flow_aga
         ids
     };
     let clans_before = sorted(server.joined_clans(before[0]));
+    assert_eq!(clans_before, vec![0, demo::CLAN_ID, LATER_CLAN]);
     let channels_before = sorted(server.joined_channels(before[0]));
     for id in [demo::THREAD_ID, demo::PRIVATE_CHANNEL_ID, dm.id()] {
         assert!(channels_before.contains(&id), "{id} joined before the drop");
@@ -68,7 +79,6 @@ async fn forced_drop_rejoins_every_clan_and_channel_and_thread_messages_flow_aga
     assert!(saw_disconnect);
     let after = server.wait_for_connections(1, WAIT).await.unwrap();
     assert_ne!(after, before, "a new connection");
-    assert_eq!(server.joined_clans(after[0]), vec![0, demo::CLAN_ID]);
     let channels = server.joined_channels(after[0]);
     for id in [demo::THREAD_ID, demo::PRIVATE_CHANNEL_ID, dm.id()] {
         assert!(channels.contains(&id), "{id} re-joined: {channels:?}");
@@ -423,5 +433,61 @@ async fn a_failed_connect_sequence_closes_the_link_and_login_can_be_retried() {
     assert!(client.is_connected());
     let conns = server.wait_for_connections(1, WAIT).await.unwrap();
     assert_eq!(server.joined_clans(conns[0]), vec![0, demo::CLAN_ID]);
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_join_cut_by_a_drop_is_redone_and_a_refused_join_is_not() {
+    let (server, client) = logged_in().await;
+    let mut reconnected = client.events_filtered(EventKindSet::of(EventKind::Reconnected));
+    const MISSING_CHANNEL: i64 = 999;
+    let refused = client
+        .join_channel(Destination::new(
+            demo::CLAN_ID,
+            MISSING_CHANNEL,
+            ChannelType::Text,
+            false,
+        ))
+        .await;
+    assert!(refused.is_err());
+
+    // The server holds its answers back, so the drop comes while the join is in flight.
+    server.set_answer_delay(std::time::Duration::from_secs(2));
+    let joining = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .join_channel(Destination::new(
+                    demo::CLAN_ID,
+                    demo::THREAD_ID,
+                    ChannelType::Thread,
+                    false,
+                ))
+                .await
+        }
+    });
+    server
+        .wait_for_received(
+            |env| matches!(&env.message, Some(M::ChannelJoin(j)) if j.channel_id == demo::THREAD_ID),
+            WAIT,
+        )
+        .await
+        .expect("join sent");
+    server.set_answer_delay(std::time::Duration::ZERO);
+    server.drop_connections();
+    let cut = tokio::time::timeout(WAIT, joining).await.unwrap().unwrap();
+    assert!(cut.is_err(), "the link dropped before the answer: {cut:?}");
+    let _ = tokio::time::timeout(WAIT, reconnected.recv())
+        .await
+        .expect("reconnected");
+
+    let conn = server.wait_for_connections(1, WAIT).await.unwrap()[0];
+    assert!(server.joined_channels(conn).contains(&demo::THREAD_ID));
+    let missing_joins = server
+        .received()
+        .iter()
+        .filter(|r| matches!(&r.envelope.message, Some(M::ChannelJoin(j)) if j.channel_id == MISSING_CHANNEL))
+        .count();
+    assert_eq!(missing_joins, 1, "the refused join is not redone");
     client.shutdown().await;
 }
