@@ -489,6 +489,13 @@ impl TestServer {
         self.shared.notify();
     }
 
+    /// Closes one socket without a close frame; `false` if it was not open.
+    pub fn drop_connection(&self, conn: ConnId) -> bool {
+        let open = self.shared.lock().remove_conn(conn);
+        self.shared.notify();
+        open
+    }
+
     /// Whether `ping` envelopes and binary pings get answers. WebSocket-level pings are
     /// still answered (the WebSocket layer does that, as `wire.md` §3 asks of any peer); to
     /// silence a link completely, use [`set_stalled`](Self::set_stalled).

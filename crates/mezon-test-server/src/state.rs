@@ -164,10 +164,13 @@ impl State {
         id
     }
 
-    pub(crate) fn remove_conn(&mut self, id: ConnId) {
-        if let Some(conn) = self.conns.remove(&id) {
-            conn.kill.cancel();
-        }
+    /// Forgets a connection and ends its socket; `false` if it was not open.
+    pub(crate) fn remove_conn(&mut self, id: ConnId) -> bool {
+        let Some(conn) = self.conns.remove(&id) else {
+            return false;
+        };
+        conn.kill.cancel();
+        true
     }
 
     /// Closes every socket without a close frame.
@@ -189,7 +192,9 @@ impl State {
                 tracing::warn!(conn = %id, "outbound queue full, dropping the connection");
                 self.remove_conn(id);
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => self.remove_conn(id),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.remove_conn(id);
+            }
         }
     }
 

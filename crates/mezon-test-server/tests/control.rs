@@ -339,6 +339,23 @@ async fn dropped_connections_end_without_a_close_frame() {
 }
 
 #[tokio::test]
+async fn one_connection_can_be_dropped_alone() {
+    let server = start().await;
+    let (_, mut first) = login_and_connect(&server).await;
+    let (_, mut second) = login_and_connect(&server).await;
+    let conns = server.wait_for_connections(2, PATIENCE).await.unwrap();
+    assert!(server.drop_connection(conns[0]));
+    assert!(!server.drop_connection(conns[0]), "already gone");
+    let next = tokio::time::timeout(PATIENCE, first.next())
+        .await
+        .expect("the dropped socket ends");
+    assert!(!matches!(next, Some(Ok(Message::Binary(_)))), "{next:?}");
+    assert_eq!(server.connections(), [conns[1]]);
+    assert_pong(&mut second).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn raw_frames_are_sent_as_given() {
     let server = start().await;
     let (_, mut socket) = login_and_connect(&server).await;
