@@ -1,6 +1,7 @@
 //! Outbound operations on [`Client`]: send, reply, edit, delete, react, ephemeral, DM,
 //! typing, read marks, pins. Each returns a typed result or a clear [`Error`].
 
+use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -61,26 +62,39 @@ fn sent_message(
     }
 }
 
+/// Runs `send`; when the server refuses it with "Must join channel", runs `join` and then
+/// `send` once more, whatever that second answer is.
+async fn with_one_join_retry<T, S, SF, J, JF>(send: S, join: J) -> Result<T>
+where
+    S: Fn() -> SF,
+    SF: Future<Output = Result<T>>,
+    J: FnOnce() -> JF,
+    JF: Future<Output = Result<()>>,
+{
+    match send().await {
+        Err(e) if e.is_must_join() => {
+            tracing::debug!("server asks for a join; joining and retrying once");
+            join().await?;
+            send().await
+        }
+        other => other,
+    }
+}
+
 impl Client {
     /// Sends a request that needs the channel joined: when the server refuses with "Must
     /// join channel", joins (type from the mode) and retries once.
     async fn request_in_channel(&self, dest: &Destination, message: Outgoing) -> Result<Envelope> {
         let handle = self.handle()?;
-        match handle.request(message.clone()).await.map_err(Error::from) {
-            Err(e) if e.is_must_join() => {
-                tracing::debug!(
-                    channel_id = dest.channel_id,
-                    "server asks for a join; joining and retrying"
-                );
-                let join_dest = Destination {
-                    channel_type: ChannelType::for_join(dest.mode()),
-                    ..*dest
-                };
-                self.join_channel(join_dest).await?;
-                Ok(handle.request(message).await?)
-            }
-            other => other,
-        }
+        let join_dest = Destination {
+            channel_type: ChannelType::for_join(dest.mode()),
+            ..*dest
+        };
+        with_one_join_retry(
+            || async { Ok(handle.request(message.clone()).await?) },
+            || self.join_channel(join_dest),
+        )
+        .await
     }
 
     /// Sends a message to `dest` and returns it (with the id the server gave it).
@@ -324,5 +338,72 @@ impl Client {
     ) -> Result<Message> {
         let channel = self.dm_channel(user_id).await?;
         self.send(channel.destination(), message).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use mezon_transport::RequestError;
+
+    fn must_join() -> Error {
+        Error::from(RequestError::Server {
+            code: 3,
+            message: "Must join channel before sending messages".into(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_must_join_refusal_joins_and_retries_exactly_once() {
+        let (sends, joins) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        // A server that refuses every time: two sends and one join, then the refusal.
+        let result: Result<()> = with_one_join_retry(
+            || async {
+                sends.fetch_add(1, Ordering::SeqCst);
+                Err(must_join())
+            },
+            || async {
+                joins.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            },
+        )
+        .await;
+        assert!(result.is_err_and(|e| e.is_must_join()));
+        assert_eq!(
+            (sends.load(Ordering::SeqCst), joins.load(Ordering::SeqCst)),
+            (2, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn other_failures_and_a_failed_join_are_not_retried() {
+        let sends = AtomicUsize::new(0);
+        let result: Result<()> = with_one_join_retry(
+            || async {
+                sends.fetch_add(1, Ordering::SeqCst);
+                Err(Error::from(RequestError::Timeout))
+            },
+            || async { panic!("no join for a timeout") },
+        )
+        .await;
+        assert!(result.is_err());
+        assert_eq!(sends.load(Ordering::SeqCst), 1);
+
+        let sends = AtomicUsize::new(0);
+        let result: Result<()> = with_one_join_retry(
+            || async {
+                sends.fetch_add(1, Ordering::SeqCst);
+                Err(must_join())
+            },
+            || async { Err(Error::from(RequestError::ConnectionLost)) },
+        )
+        .await;
+        assert!(matches!(
+            result,
+            Err(Error::Request(RequestError::ConnectionLost))
+        ));
+        assert_eq!(sends.load(Ordering::SeqCst), 1);
     }
 }
