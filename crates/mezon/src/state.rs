@@ -115,6 +115,13 @@ impl<K: Hash + Eq + Copy> SingleFlight<K> {
             return Ok(v);
         }
         let gate = lock(&self.in_flight).entry(key).or_default().clone();
+        // Removes the entry however this call ends (cancelled callers included), so the map
+        // only holds keys being fetched right now.
+        let _cleanup = Cleanup {
+            flights: self,
+            key,
+            gate: &gate,
+        };
         let _turn = gate.lock().await;
         if let Some(v) = cached() {
             return Ok(v);
@@ -123,11 +130,31 @@ impl<K: Hash + Eq + Copy> SingleFlight<K> {
         if let Ok(v) = &result {
             store(v);
         }
-        let mut map = lock(&self.in_flight);
-        if map.get(&key).is_some_and(|g| Arc::ptr_eq(g, &gate)) {
-            map.remove(&key);
-        }
         result
+    }
+
+    #[cfg(test)]
+    fn in_flight(&self) -> usize {
+        lock(&self.in_flight).len()
+    }
+}
+
+struct Cleanup<'a, K: Hash + Eq + Copy> {
+    flights: &'a SingleFlight<K>,
+    key: K,
+    gate: &'a Arc<tokio::sync::Mutex<()>>,
+}
+
+impl<K: Hash + Eq + Copy> Drop for Cleanup<'_, K> {
+    fn drop(&mut self) {
+        let mut map = lock(&self.flights.in_flight);
+        // Waiters still hold clones of the gate; the last one out removes the entry.
+        if map
+            .get(&self.key)
+            .is_some_and(|g| Arc::ptr_eq(g, self.gate) && Arc::strong_count(g) <= 2)
+        {
+            map.remove(&self.key);
+        }
     }
 }
 
@@ -398,6 +425,11 @@ mod tests {
             assert_eq!(t.await.unwrap().map(|u| u.id), Ok(7));
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            state.clan_flights.in_flight(),
+            0,
+            "the last waiter cleans up"
+        );
     }
 
     #[tokio::test]
@@ -409,6 +441,21 @@ mod tests {
         assert!(first.is_err());
         let second: Result<i64, &str> = flights.get(1, || None, || async { Ok(5) }, |_| {}).await;
         assert_eq!(second, Ok(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancelled_fetch_leaves_no_entry_behind() {
+        let flights = SingleFlight::<i64>::new();
+        let cancelled = tokio::time::timeout(
+            Duration::from_secs(1),
+            flights.get(1, || None, std::future::pending::<Result<i64, ()>>, |_| {}),
+        )
+        .await;
+        assert!(cancelled.is_err());
+        assert_eq!(flights.in_flight(), 0);
+        let done: Result<i64, ()> = flights.get(2, || None, || async { Ok(2) }, |_| {}).await;
+        assert_eq!(done, Ok(2));
+        assert_eq!(flights.in_flight(), 0);
     }
 
     #[test]
