@@ -7,6 +7,7 @@ use std::path::Path;
 
 use prost_types::FileDescriptorSet;
 
+use super::names::{message_path, snake_case};
 use super::{GeneratedFile, HEADER};
 
 const TABLE: &str = "proto/api-methods.tsv";
@@ -77,42 +78,8 @@ fn message_exists(fds: &FileDescriptorSet, full_name: &str) -> bool {
 fn rust_type(proto: &Option<String>) -> String {
     match proto.as_deref() {
         None => "()".to_owned(),
-        Some(name) => {
-            let (package, message) = name.rsplit_once('.').unwrap_or(("", name));
-            let module = package.trim_start_matches("mezon.");
-            format!("crate::proto::{module}::{}", upper_camel_case(message))
-        }
+        Some(name) => message_path(name),
     }
-}
-
-/// The Rust name prost gives a message: `UpdateAIAgentRequest` → `UpdateAiAgentRequest`.
-fn upper_camel_case(name: &str) -> String {
-    snake_case(name)
-        .split('_')
-        .map(|word| {
-            let mut chars = word.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_ascii_uppercase().to_string() + chars.as_str()
-            })
-        })
-        .collect()
-}
-
-/// `RegistFCMDeviceToken` → `regist_fcm_device_token`.
-fn snake_case(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            let prev_lower = chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit();
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            if prev_lower || (chars[i - 1].is_ascii_uppercase() && next_lower) {
-                out.push('_');
-            }
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 fn render(methods: &[Method]) -> String {
@@ -174,22 +141,4 @@ fn render(methods: &[Method]) -> String {
     }
     s.push_str("}\n};\n}\n");
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::snake_case;
-
-    #[test]
-    fn snake_case_handles_acronyms() {
-        assert_eq!(
-            snake_case("RegistFCMDeviceToken"),
-            "regist_fcm_device_token"
-        );
-        assert_eq!(snake_case("ListClanDescs"), "list_clan_descs");
-        assert_eq!(
-            snake_case("GetListEmojisByUserId"),
-            "get_list_emojis_by_user_id"
-        );
-    }
 }

@@ -12,6 +12,7 @@ use std::path::Path;
 use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{DescriptorProto, FileDescriptorSet};
 
+use super::names::{message_path, upper_camel_case};
 use super::{GeneratedFile, HEADER, envelope_variants};
 
 const KIND_OUT: &str = "crates/mezon-events/src/generated/kind.rs";
@@ -80,7 +81,7 @@ pub fn generate(_root: &Path, fds: &FileDescriptorSet) -> Result<Vec<GeneratedFi
         kinds.push(Kind {
             variant: upper_camel_case(&field),
             constant,
-            payload: rust_type(&full_type),
+            payload: message_path(&full_type),
             channel_id: id_accessor(fds, message, &["channel_id", "voice_channel_id"]),
             clan_id: id_accessor(fds, message, &["clan_id"]),
             field,
@@ -173,48 +174,6 @@ fn id_accessor(
         let id = direct(inner)?;
         Some(format!("p.{}.as_ref().map(|m| m.{id})", f.name()))
     })
-}
-
-fn rust_type(full_name: &str) -> String {
-    let (package, message) = full_name.rsplit_once('.').unwrap_or(("", full_name));
-    let module = package.trim_start_matches("mezon.");
-    format!("crate::proto::{module}::{}", message_rust_name(message))
-}
-
-/// The Rust name prost gives a message: `AiAgentEnabledEvent` stays, `UpdateAIAgent` →
-/// `UpdateAiAgent`.
-fn message_rust_name(name: &str) -> String {
-    upper_camel_case(&snake_case(name))
-}
-
-/// `channel_message` → `ChannelMessage`.
-fn upper_camel_case(snake: &str) -> String {
-    snake
-        .split('_')
-        .map(|word| {
-            let mut chars = word.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_ascii_uppercase().to_string() + chars.as_str()
-            })
-        })
-        .collect()
-}
-
-/// `RegistFCMDeviceToken` → `regist_fcm_device_token`.
-fn snake_case(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            let prev_lower = chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit();
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            if prev_lower || (chars[i - 1].is_ascii_uppercase() && next_lower) {
-                out.push('_');
-            }
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 /// `channel_created_event` → `on_channel_created`.

@@ -5,6 +5,7 @@
 
 mod api_methods;
 mod events;
+mod names;
 mod proto;
 
 use std::io::Write;
