@@ -44,6 +44,9 @@ impl<C> Slot<C> {
 pub(crate) struct Registry<C> {
     next_id: AtomicU64,
     slots: RwLock<Vec<Slot<C>>>,
+    /// The kinds with at least one handler, kept in step with `slots` (updated under its write
+    /// lock) so the per-event interest check does not scan every slot.
+    kinds: RwLock<EventKindSet>,
 }
 
 impl<C> Registry<C> {
@@ -58,6 +61,7 @@ impl<C> Registry<C> {
         Self {
             next_id: AtomicU64::new(1),
             slots: RwLock::new(slots),
+            kinds: RwLock::new(EventKindSet::empty()),
         }
     }
 
@@ -84,8 +88,19 @@ impl<C> Registry<C> {
                 Priority::User => slot.user.push(entry),
             }
             slot.rebuild();
+            self.set_interest(kind, true);
         }
         id
+    }
+
+    /// Records whether `kind` has handlers; called with the `slots` write lock held.
+    fn set_interest(&self, kind: EventKind, wanted: bool) {
+        let mut kinds = self.kinds.write().unwrap_or_else(|p| p.into_inner());
+        if wanted {
+            kinds.insert(kind);
+        } else {
+            kinds.remove(kind);
+        }
     }
 
     fn remove(&self, kind: EventKind, id: u64) -> bool {
@@ -99,6 +114,8 @@ impl<C> Registry<C> {
         let removed = slot.internal.len() + slot.user.len() != before;
         if removed {
             slot.rebuild();
+            let wanted = !slot.snapshot.is_empty();
+            self.set_interest(kind, wanted);
         }
         removed
     }
@@ -111,12 +128,7 @@ impl<C> Registry<C> {
     }
 
     pub(crate) fn kinds(&self) -> EventKindSet {
-        self.read()
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| !slot.snapshot.is_empty())
-            .filter_map(|(i, _)| EventKind::from_index(i))
-            .collect()
+        *self.kinds.read().unwrap_or_else(|p| p.into_inner())
     }
 }
 
