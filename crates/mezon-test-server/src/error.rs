@@ -14,6 +14,9 @@ pub enum StartError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The TLS mode's certificate or configuration could not be made.
+    #[error("TLS setup failed")]
+    Tls(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// A `wait_for_*` call gave up.

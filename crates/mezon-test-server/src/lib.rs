@@ -52,6 +52,7 @@ mod server;
 mod shared;
 mod socket;
 mod state;
+mod tls;
 mod token;
 pub mod world;
 

@@ -160,6 +160,15 @@ impl TestServer {
         &self.shared
     }
 
+    /// Sets the addresses clients are told (the TLS front's, in TLS mode).
+    pub(crate) fn set_public_urls(&mut self, base_url: String, ws_url: String) {
+        let mut state = self.shared.lock();
+        state.base_url = base_url.clone();
+        state.ws_url = ws_url;
+        drop(state);
+        self.base_url = base_url;
+    }
+
     /// `http://127.0.0.1:PORT`: the login base and the sessions' `api_url`.
     pub fn base_url(&self) -> &str {
         &self.base_url

@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use rand::Rng;
 
+use crate::error::SetupError;
+use crate::tls::RootCertificates;
+
 /// The public Mezon gateway, used when no base URL is given.
 pub const DEFAULT_BASE_URL: &str = "https://gw.mezon.ai:443";
 
@@ -57,6 +60,18 @@ pub struct TransportConfig {
     pub refresh_margin: Duration,
     /// Upper bound on the rejoin hook's run time after a reconnect (default 60 s).
     pub rejoin_timeout: Duration,
+    /// Largest HTTP answer body (login, refresh, HTTP API calls; default 16 MiB). A larger
+    /// `Content-Length` is refused before the body is read, and reading stops at the limit.
+    pub max_http_answer_size: usize,
+    /// Allow plaintext (`http`/`ws`) to hosts that are not loopback (default false). Loopback
+    /// plaintext is always allowed; with an `https` base URL no server-provided address may
+    /// move the client onto plaintext, opt-in or not.
+    pub allow_plaintext: bool,
+    /// Root certificates trusted besides the built-in webpki roots.
+    pub root_certificates: RootCertificates,
+    /// Also trust the operating system's certificate store (only with the `native-roots`
+    /// cargo feature; default false).
+    pub native_roots: bool,
 }
 
 impl Default for TransportConfig {
@@ -86,7 +101,51 @@ impl TransportConfig {
             max_waiting_requests: 1024,
             refresh_margin: Duration::from_secs(300),
             rejoin_timeout: Duration::from_secs(60),
+            max_http_answer_size: 16 * 1024 * 1024,
+            allow_plaintext: false,
+            root_certificates: RootCertificates::default(),
+            native_roots: false,
         }
+    }
+
+    /// Sets the largest HTTP answer body.
+    pub fn max_http_answer_size(mut self, bytes: usize) -> Self {
+        self.max_http_answer_size = bytes;
+        self
+    }
+
+    /// Allows plaintext to hosts that are not loopback (logged as a warning). It never allows
+    /// a server to move an `https` login onto plaintext.
+    pub fn allow_plaintext(mut self, allow: bool) -> Self {
+        self.allow_plaintext = allow;
+        self
+    }
+
+    /// Trusts the certificates of `pem` (one or more `CERTIFICATE` blocks) besides the
+    /// built-in roots: a self-hosted server's own CA, or a corporate proxy's.
+    ///
+    /// ```
+    /// # fn demo(pem: &[u8]) -> Result<(), mezon_transport::SetupError> {
+    /// let config = mezon_transport::TransportConfig::new("https://mezon.internal")
+    ///     .add_root_certificates_pem(pem)?;
+    /// # let _ = config; Ok(()) }
+    /// ```
+    pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, SetupError> {
+        self.root_certificates
+            .extend(RootCertificates::from_pem(pem)?);
+        Ok(self)
+    }
+
+    /// Also trusts the operating system's certificate store.
+    #[cfg(feature = "native-roots")]
+    pub fn native_roots(mut self, enabled: bool) -> Self {
+        self.native_roots = enabled;
+        self
+    }
+
+    /// The URL policy this configuration implies (see [`UrlPolicy`](crate::url::UrlPolicy)).
+    pub fn url_policy(&self) -> crate::url::UrlPolicy {
+        crate::url::UrlPolicy::for_base_url(&self.base_url, self.allow_plaintext)
     }
 
     /// Sets the request timeout.
@@ -265,8 +324,11 @@ impl ReconnectPolicy {
 pub struct RateLimits {
     /// Socket frames per second (default 80); pings are never held back.
     pub socket_per_second: Option<f64>,
-    /// HTTP calls per second (default 1).
+    /// HTTP API calls per second (default 1).
     pub http_per_second: Option<f64>,
+    /// Logins and session refreshes per second, a lane of their own so that API calls never
+    /// hold back re-authentication (default 1).
+    pub auth_per_second: Option<f64>,
 }
 
 impl Default for RateLimits {
@@ -274,6 +336,7 @@ impl Default for RateLimits {
         Self {
             socket_per_second: Some(80.0),
             http_per_second: Some(1.0),
+            auth_per_second: Some(1.0),
         }
     }
 }
@@ -284,15 +347,24 @@ impl RateLimits {
         Self {
             socket_per_second: None,
             http_per_second: None,
+            auth_per_second: None,
         }
     }
 
-    /// Custom rates; `None` disables one.
+    /// Custom rates; `None` disables one. Logins and refreshes keep the default lane of 1/s
+    /// (see [`RateLimits::auth_per_second`]).
     pub fn new(socket_per_second: Option<f64>, http_per_second: Option<f64>) -> Self {
         Self {
             socket_per_second,
             http_per_second,
+            auth_per_second: Some(1.0),
         }
+    }
+
+    /// Sets the pace of logins and refreshes; `None` disables it.
+    pub fn auth_per_second(mut self, rate: Option<f64>) -> Self {
+        self.auth_per_second = rate;
+        self
     }
 }
 

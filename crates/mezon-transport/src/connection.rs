@@ -112,7 +112,7 @@ pub(crate) enum OpenError {
     /// The upgrade was refused with 401/403: the token is not accepted.
     Unauthorized(u16),
     /// Anything else (DNS, TCP, TLS, timeout, other HTTP status).
-    Other(String),
+    Other(crate::error::SocketError),
 }
 
 /// A live connection, owned by the supervisor.
@@ -160,13 +160,17 @@ pub(crate) async fn open(
         Some(tokio_tungstenite::Connector::Rustls(tls)),
     );
     let (socket, _) = match tokio::time::timeout(settings.connect_timeout, connect).await {
-        Err(_) => return Err(OpenError::Other("connect timed out".into())),
+        Err(_) => return Err(OpenError::Other(crate::error::SocketError::Timeout)),
         Ok(Err(tungstenite::Error::Http(response)))
             if matches!(response.status().as_u16(), 401 | 403) =>
         {
             return Err(OpenError::Unauthorized(response.status().as_u16()));
         }
-        Ok(Err(e)) => return Err(OpenError::Other(e.to_string())),
+        Ok(Err(e)) => {
+            return Err(OpenError::Other(
+                crate::error::SocketError::from_tungstenite(e),
+            ));
+        }
         Ok(Ok(pair)) => pair,
     };
     let (sink, stream) = socket.split();

@@ -52,10 +52,14 @@ mod transport;
 pub mod url;
 
 pub use config::{DEFAULT_BASE_URL, RateLimits, ReconnectPolicy, TransportConfig};
-pub use error::{ApiError, HttpError, LoginError, RequestError, Route, TransportError};
+pub use error::{
+    ApiError, HttpError, HttpErrorKind, LoginError, RequestError, Route, SetupError, SocketError,
+    TransportError,
+};
 pub use inbound::{BadFrame, DisconnectReason, Inbound, InboundStream, Lifecycle};
 pub use secret::{Credentials, Secret};
 pub use session::{Session, login};
+pub use tls::RootCertificates;
 pub use transport::{Api, RejoinHook, Transport, TransportHandle};
 
 #[cfg(test)]

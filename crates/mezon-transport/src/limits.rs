@@ -37,12 +37,23 @@ impl RateLimiter {
         })
     }
 
-    /// Takes one token, waiting as long as needed.
+    /// Takes one token, waiting as long as needed. A caller that stops waiting (its future is
+    /// dropped, e.g. by a timeout) gives the token back.
     pub(crate) async fn acquire(&self) {
         let wait = self.reserve();
         if !wait.is_zero() {
+            let mut refund = Refund(Some(self));
             tokio::time::sleep(wait).await;
+            refund.0 = None;
         }
+    }
+
+    fn refund(&self) {
+        let mut bucket = match self.bucket.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        bucket.tokens = (bucket.tokens + 1.0).min(self.burst);
     }
 
     fn reserve(&self) -> Duration {
@@ -59,6 +70,17 @@ impl RateLimiter {
             Duration::ZERO
         } else {
             Duration::try_from_secs_f64(-bucket.tokens / self.rate).unwrap_or(Duration::MAX)
+        }
+    }
+}
+
+/// Gives a reserved token back unless the wait for it completed.
+struct Refund<'a>(Option<&'a RateLimiter>);
+
+impl Drop for Refund<'_> {
+    fn drop(&mut self) {
+        if let Some(limiter) = self.0.take() {
+            limiter.refund();
         }
     }
 }
@@ -93,6 +115,19 @@ mod tests {
             limiter.acquire().await;
         }
         assert_eq!(start.elapsed().as_secs(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancelled_waiter_gives_its_token_back() {
+        let limiter = RateLimiter::per_second(Some(1.0)).expect("limited");
+        let start = Instant::now();
+        limiter.acquire().await;
+        // This waiter gives up after 100 ms of its 1 s wait.
+        let gave_up = tokio::time::timeout(Duration::from_millis(100), limiter.acquire()).await;
+        assert!(gave_up.is_err());
+        // The next caller waits for the second token only, not for the abandoned one too.
+        limiter.acquire().await;
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
     }
 
     #[test]

@@ -8,10 +8,10 @@ use prost::Message as _;
 
 use crate::config::TransportConfig;
 use crate::error::LoginError;
-use crate::http::{Auth, HttpClient, HttpFailure};
+use crate::http::{Auth, HttpClient, HttpFailure, Lane};
 use crate::proto::api;
 use crate::secret::{Credentials, Secret};
-use crate::url::{api_method_url, login_url};
+use crate::url::{UrlError, UrlPolicy, api_method_url, login_url, websocket_url};
 
 /// A logged-in session: tokens, the bot's user id, and where to reach the API and socket.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,9 +64,16 @@ impl Session {
         }
     }
 
-    /// Takes a pushed or refreshed session, keeping what the new one leaves empty.
-    pub(crate) fn updated_with(&self, fresh: api::Session) -> Self {
+    /// Takes a pushed or refreshed session, keeping what the new one leaves empty, and keeping
+    /// the current addresses when the new ones are refused by `policy` (a server cannot move
+    /// a TLS client onto plaintext).
+    pub(crate) fn updated_with(&self, fresh: api::Session, policy: UrlPolicy) -> Self {
         let mut next = Self::from_proto(fresh);
+        if let Err(error) = next.check_addresses(policy) {
+            tracing::warn!(%error, "ignoring the addresses of a new session");
+            next.api_url = self.api_url.clone();
+            next.ws_url = self.ws_url.clone();
+        }
         if next.refresh_token.is_empty() {
             next.refresh_token = self.refresh_token.clone();
             next.refresh_expires_at = self.refresh_expires_at;
@@ -93,6 +100,24 @@ impl Session {
     pub fn remaining(&self) -> Option<Duration> {
         self.expires_at
             .map(|at| at.duration_since(SystemTime::now()).unwrap_or_default())
+    }
+
+    /// Checks the session's API and socket addresses against `policy` (empty ones are fine:
+    /// the configured base URL stands in for them).
+    pub(crate) fn check_addresses(&self, policy: UrlPolicy) -> Result<(), UrlError> {
+        if !self.api_url.trim().is_empty() {
+            policy.check(&self.api_url)?;
+        }
+        let fallback = if self.api_url.trim().is_empty() {
+            "https://"
+        } else {
+            &self.api_url
+        };
+        match websocket_url(&self.ws_url, fallback, "") {
+            Ok(url) => policy.check(&url).map(|_| ()),
+            Err(UrlError::NoHost) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The API base URL, falling back to the login base URL when the session names none.
@@ -160,7 +185,7 @@ fn as_i64(value: &serde_json::Value) -> Option<i64> {
 /// # Ok(()) }
 /// ```
 pub async fn login(config: &TransportConfig, creds: &Credentials) -> Result<Session, LoginError> {
-    let http = HttpClient::new(config.request_timeout, None).map_err(LoginError::Http)?;
+    let http = HttpClient::new(config, false).map_err(LoginError::Setup)?;
     login_with(&http, config, creds).await
 }
 
@@ -174,6 +199,7 @@ pub(crate) async fn login_with(
     });
     let answer = http
         .post(
+            Lane::Auth,
             &login_url(&config.base_url),
             Auth::Basic(&creds.api_key),
             "application/json",
@@ -181,9 +207,10 @@ pub(crate) async fn login_with(
         )
         .await
         .map_err(login_failure)?;
-    let session = api::Session::decode(answer).map_err(LoginError::Decode)?;
+    let session = Session::from_proto(api::Session::decode(answer).map_err(LoginError::Decode)?);
+    session.check_addresses(config.url_policy())?;
     tracing::debug!(user_id = session.user_id, "logged in");
-    Ok(Session::from_proto(session))
+    Ok(session)
 }
 
 /// Exchanges the refresh token for a new session (`SessionRefresh` over HTTP, Basic auth).
@@ -199,6 +226,7 @@ pub(crate) async fn refresh_with(
     };
     let answer = http
         .post(
+            Lane::Auth,
             &api_method_url(current.api_base(config), "SessionRefresh"),
             Auth::Basic(&creds.api_key),
             "application/proto",
@@ -207,7 +235,7 @@ pub(crate) async fn refresh_with(
         .await
         .map_err(login_failure)?;
     let fresh = api::Session::decode(answer).map_err(LoginError::Decode)?;
-    Ok(current.updated_with(fresh))
+    Ok(current.updated_with(fresh, config.url_policy()))
 }
 
 fn login_failure(failure: HttpFailure) -> LoginError {
@@ -222,6 +250,48 @@ fn login_failure(failure: HttpFailure) -> LoginError {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_session_cannot_downgrade_a_tls_client() {
+        let old = Session::from_proto(api::Session {
+            token: "t1".into(),
+            api_url: "https://api.example".into(),
+            ws_url: "sock.example:443".into(),
+            ..Default::default()
+        });
+        let policy = UrlPolicy::for_base_url("https://gw.example", false);
+        for (api_url, ws_url) in [
+            ("http://api.example", ""),
+            ("https://api.example", "ws://sock.example"),
+            ("http://evil.example", "evil.example:80"),
+        ] {
+            let new = old.updated_with(
+                api::Session {
+                    token: "t2".into(),
+                    api_url: api_url.into(),
+                    ws_url: ws_url.into(),
+                    ..Default::default()
+                },
+                policy,
+            );
+            assert_eq!(new.token.expose(), "t2", "the tokens are taken");
+            assert_eq!(
+                (new.api_url.as_str(), new.ws_url.as_str()),
+                ("https://api.example", "sock.example:443"),
+                "{api_url} {ws_url}"
+            );
+        }
+        // TLS addresses elsewhere are adopted.
+        let moved = old.updated_with(
+            api::Session {
+                api_url: "https://api2.example".into(),
+                ws_url: "wss://sock2.example".into(),
+                ..Default::default()
+            },
+            policy,
+        );
+        assert_eq!(moved.api_url, "https://api2.example");
+    }
 
     /// An unsigned JWT with the given JSON payload.
     pub(crate) fn jwt(payload: &serde_json::Value) -> String {
@@ -298,10 +368,13 @@ pub(crate) mod tests {
             ws_url: "a:1".into(),
             ..Default::default()
         });
-        let new = old.updated_with(api::Session {
-            token: "t2".into(),
-            ..Default::default()
-        });
+        let new = old.updated_with(
+            api::Session {
+                token: "t2".into(),
+                ..Default::default()
+            },
+            UrlPolicy::for_base_url("http://a", false),
+        );
         assert_eq!(new.token.expose(), "t2");
         assert_eq!(new.refresh_token.expose(), "r1");
         assert_eq!(

@@ -181,7 +181,7 @@ async fn reconnect(
         let session = handle.session();
         if session.remaining().is_some_and(|left| left.is_zero()) {
             match handle.reauthenticate(&session.token).await {
-                Err(e) if e.is_unauthorized() => return Err(Stop::Fatal(e.into())),
+                Err(e) if e.is_fatal() => return Err(Stop::Fatal(e.into())),
                 Err(e) => {
                     tracing::warn!(attempt, error = %e, "re-authentication failed");
                     continue;
@@ -199,15 +199,36 @@ async fn reconnect(
                     "socket refused the token; logging in again"
                 );
                 match handle.relogin(&session.token).await {
-                    Err(e) if e.is_unauthorized() => return Err(Stop::Fatal(e.into())),
+                    Err(e) if e.is_fatal() => return Err(Stop::Fatal(e.into())),
                     Err(e) => tracing::warn!(attempt, error = %e, "re-authentication failed"),
                     Ok(()) => {}
                 }
             }
-            Err(OpenError::Other(e)) => tracing::warn!(attempt, error = %e, "reconnect failed"),
+            Err(OpenError::Other(e)) if e.is_fatal() => {
+                // A certificate that does not verify, or a refused address: retrying cannot
+                // help, and looping would hide it.
+                return Err(Stop::Fatal(TransportError::Connect(e)));
+            }
+            Err(OpenError::Other(e)) => {
+                tracing::warn!(attempt, error = %e, "reconnect failed");
+                if attempt.is_multiple_of(RELOGIN_EVERY) {
+                    // The addresses may be ones a pushed session moved us to that do not work:
+                    // log in again at the configured base URL, which names fresh ones.
+                    tracing::info!(attempt, "logging in again at the configured base URL");
+                    match handle.relogin(&session.token).await {
+                        Err(e) if e.is_fatal() => return Err(Stop::Fatal(e.into())),
+                        Err(e) => tracing::warn!(attempt, error = %e, "login failed"),
+                        Ok(()) => {}
+                    }
+                }
+            }
         }
     }
 }
+
+/// After this many failed reconnect attempts in a row, the supervisor logs in again at the
+/// configured base URL instead of trying the session's addresses forever.
+const RELOGIN_EVERY: u32 = 3;
 
 /// Refreshes the session before its token expires, and again whenever a new one arrives.
 pub(crate) async fn keep_session_fresh(handle: TransportHandle) {

@@ -14,7 +14,7 @@ use crate::api::ApiMethod;
 use crate::config::TransportConfig;
 use crate::connection::{self, Connection, ConnectionSettings, Link, OpenError, SessionSink};
 use crate::error::{ApiError, LoginError, RequestError, Route, TransportError};
-use crate::http::{Auth, HttpClient, HttpFailure};
+use crate::http::{Auth, HttpClient, HttpFailure, Lane};
 use crate::inbound::{Inbound, InboundStream, Lifecycle};
 use crate::limits::RateLimiter;
 use crate::proto::realtime::{ApiRequestEvent, Envelope, envelope::Message};
@@ -86,9 +86,17 @@ impl Transport {
         session: Option<Session>,
         rejoin_hook: Option<Arc<dyn RejoinHook>>,
     ) -> Result<(TransportHandle, InboundStream), TransportError> {
-        let http = HttpClient::new(config.request_timeout, config.rate_limits.http_per_second)
-            .map_err(|e| TransportError::Setup(e.to_string()))?;
-        let tls = Arc::new(crate::tls::client_config().map_err(TransportError::Setup)?);
+        let policy = config.url_policy();
+        if policy
+            .check(&config.base_url)
+            .map_err(|e| TransportError::Setup(e.into()))?
+        {
+            tracing::warn!(
+                "plaintext to a non-loopback host: api key and tokens travel unencrypted"
+            );
+        }
+        let http = HttpClient::new(&config, true).map_err(TransportError::Setup)?;
+        let tls = Arc::new(crate::tls::client_config(&config).map_err(TransportError::Setup)?);
         let session = match session {
             Some(session) => session,
             None => session::login_with(&http, &config, &creds).await?,
@@ -290,6 +298,7 @@ impl TransportHandle {
                 .shared
                 .http
                 .post(
+                    Lane::Api,
                     &url,
                     Auth::Bearer(&session.token),
                     "application/proto",
@@ -467,13 +476,14 @@ impl TransportHandle {
     ) -> Result<Connection, OpenError> {
         let shared = &self.shared;
         let session = self.session();
+        let config = &shared.config;
         let url = websocket_url(
             &session.ws_url,
-            session.api_base(&shared.config),
+            session.api_base(config),
             session.token.expose(),
         )
-        .map_err(|e| OpenError::Other(e.to_string()))?;
-        let config = &shared.config;
+        .and_then(|url| config.url_policy().check(&url).map(|_| url))
+        .map_err(|e| OpenError::Other(e.into()))?;
         let settings = ConnectionSettings {
             generation: shared.generation.fetch_add(1, Ordering::Relaxed) + 1,
             max_frame_size: config.max_frame_size,
@@ -487,9 +497,10 @@ impl TransportHandle {
             events_open,
         };
         let sessions = shared.session.clone();
+        let policy = config.url_policy();
         let on_session: SessionSink = Arc::new(move |fresh| {
             tracing::debug!("adopting a pushed session");
-            sessions.send_modify(|current| *current = current.updated_with(fresh));
+            sessions.send_modify(|current| *current = current.updated_with(fresh, policy));
         });
         connection::open(
             &url,
@@ -508,7 +519,7 @@ fn usable_link(state: &LinkState) -> Option<Result<Link, RequestError>> {
         LinkState::Up(link) if !link.is_closed() => Some(Ok(link.clone())),
         LinkState::Up(_) | LinkState::Connecting => None,
         LinkState::Stopped(None) => Some(Err(RequestError::Closed)),
-        LinkState::Stopped(Some(error)) => Some(Err(RequestError::Stopped(error.to_string()))),
+        LinkState::Stopped(Some(error)) => Some(Err(RequestError::Stopped(Arc::clone(error)))),
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use prost::Message;
 use prost_types::FileDescriptorSet;
 
-use super::{GeneratedFile, HEADER};
+use super::{GeneratedFile, HEADER, names};
 
 const OUT_DIR: &str = "crates/mezon-proto/src/generated";
 const ROOTS: [&str; 2] = ["api/api.proto", "rtapi/realtime.proto"];
@@ -28,7 +28,7 @@ pub fn generate(fds: &FileDescriptorSet) -> Result<Vec<GeneratedFile>, String> {
     let mut config = prost_build::Config::new();
     config
         .bytes(["."])
-        .skip_debug(secret_holders.iter().map(|(name, _)| format!(".{name}")))
+        .skip_debug(secret_holders.iter().map(|(_, name, _)| name.clone()))
         .out_dir(&scratch);
     let result = config
         .compile_fds(fds.clone())
@@ -73,19 +73,24 @@ fn without_source_info(fds: &FileDescriptorSet) -> FileDescriptorSet {
     fds
 }
 
-/// Field names whose values are credentials: their messages get a `Debug` that hides them, so
-/// a token or key never reaches a log through `{:?}`.
-const SECRET_FIELDS: [&str; 6] = [
-    "token",
-    "refresh_token",
-    "id_token",
-    "password",
-    "encrypt_private_key",
-    "api_key",
-];
+/// Words that make a field a credential when its name contains one of them as a `_`-separated
+/// word (plural too): `token`, `fcm_tokens`, `old_password`, `client_secret`, `http_key`.
+/// Only text and bytes fields are secrets; `token_count` (a number) is not.
+const SECRET_WORDS: [&str; 4] = ["token", "password", "secret", "key"];
 
-/// `(full message name, [(field name, is secret)])` for every message with a secret field.
-type SecretHolder = (String, Vec<(String, bool)>);
+/// Whether a field holds a credential, by the rule above.
+fn is_secret(field: &prost_types::FieldDescriptorProto) -> bool {
+    use prost_types::field_descriptor_proto::Type;
+    let text = matches!(field.r#type(), Type::String | Type::Bytes);
+    text && field.name().split('_').any(|word| {
+        let singular = word.strip_suffix('s').unwrap_or(word);
+        SECRET_WORDS.contains(&word) || SECRET_WORDS.contains(&singular)
+    })
+}
+
+/// `(Rust path below the crate root, message name, [(field name, is secret)])` for every
+/// message with a secret field, nested messages included.
+type SecretHolder = (String, String, Vec<(String, bool)>);
 
 fn messages_with_secrets(fds: &FileDescriptorSet) -> Result<Vec<SecretHolder>, String> {
     let mut holders = Vec::new();
@@ -93,31 +98,52 @@ fn messages_with_secrets(fds: &FileDescriptorSet) -> Result<Vec<SecretHolder>, S
         if !file.package().starts_with("mezon.") {
             continue;
         }
+        let module = file.package().trim_start_matches("mezon.").to_owned();
+        let scope = format!(".{}", file.package());
         for message in &file.message_type {
-            let secret = |f: &prost_types::FieldDescriptorProto| SECRET_FIELDS.contains(&f.name());
-            if message.field.iter().any(secret) {
-                holders.push((
-                    format!("{}.{}", file.package(), message.name()),
-                    message
-                        .field
-                        .iter()
-                        .map(|f| (f.name().to_owned(), secret(f)))
-                        .collect(),
-                ));
-            }
-            if message
-                .nested_type
-                .iter()
-                .any(|n| n.field.iter().any(secret))
-            {
-                return Err(format!(
-                    "a message nested in {} has a secret field; teach redacted_debug nested paths",
-                    message.name()
-                ));
-            }
+            collect_secrets(message, &module, &scope, &mut holders)?;
         }
     }
     Ok(holders)
+}
+
+fn collect_secrets(
+    message: &prost_types::DescriptorProto,
+    module: &str,
+    scope: &str,
+    holders: &mut Vec<SecretHolder>,
+) -> Result<(), String> {
+    // Map entries are not types of their own in prost.
+    if message.options.as_ref().is_some_and(|o| o.map_entry()) {
+        return Ok(());
+    }
+    let full_name = format!("{scope}.{}", message.name());
+    if message.field.iter().any(is_secret) {
+        if let Some(field) = message
+            .field
+            .iter()
+            .find(|f| is_secret(f) && f.oneof_index.is_some() && !f.proto3_optional())
+        {
+            return Err(format!(
+                "{full_name}.{} is a secret inside a oneof; teach redacted_debug oneofs",
+                field.name()
+            ));
+        }
+        holders.push((
+            format!("{module}::{}", names::message_rust_name(message.name())),
+            full_name.clone(),
+            message
+                .field
+                .iter()
+                .map(|f| (f.name().to_owned(), is_secret(f)))
+                .collect(),
+        ));
+    }
+    let nested_module = format!("{module}::{}", names::snake_case(message.name()));
+    for nested in &message.nested_type {
+        collect_secrets(nested, &nested_module, &full_name, holders)?;
+    }
+    Ok(())
 }
 
 fn redacted_debug(holders: &[SecretHolder]) -> String {
@@ -126,17 +152,18 @@ fn redacted_debug(holders: &[SecretHolder]) -> String {
          use core::fmt;\n\n\
          trait SecretField {{ fn is_set(&self) -> bool; }}\n\
          impl SecretField for String {{ fn is_set(&self) -> bool {{ !self.is_empty() }} }}\n\
-         impl SecretField for Option<String> {{ fn is_set(&self) -> bool {{ self.is_some() }} }}\n\n\
+         impl SecretField for ::prost::bytes::Bytes {{ fn is_set(&self) -> bool {{ !self.is_empty() }} }}\n\
+         impl<T: SecretField> SecretField for Option<T> {{ fn is_set(&self) -> bool {{ self.is_some() }} }}\n\
+         impl<T: SecretField> SecretField for Vec<T> {{ fn is_set(&self) -> bool {{ !self.is_empty() }} }}\n\n\
          struct Redacted<'a, T>(&'a T);\n\n\
          impl<T: SecretField> fmt::Debug for Redacted<'_, T> {{\n\
          fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{\n\
          f.write_str(if self.0.is_set() {{ \"<redacted>\" }} else {{ \"<unset>\" }})\n}}\n}}\n\n"
     );
-    for (full_name, fields) in holders {
-        let (package, name) = full_name.rsplit_once('.').unwrap_or(("", full_name));
-        let module = package.trim_start_matches("mezon.");
+    for (path, _, fields) in holders {
+        let name = path.rsplit("::").next().unwrap_or(path);
         s.push_str(&format!(
-            "impl fmt::Debug for crate::{module}::{name} {{\nfn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{\nf.debug_struct({name:?})\n"
+            "impl fmt::Debug for crate::{path} {{\nfn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{\nf.debug_struct({name:?})\n"
         ));
         for (field, secret) in fields {
             let ident = rust_field_ident(field);
@@ -160,5 +187,41 @@ fn rust_field_ident(name: &str) -> String {
         format!("r#{name}")
     } else {
         name.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost_types::FieldDescriptorProto;
+    use prost_types::field_descriptor_proto::Type;
+
+    fn field(name: &str, kind: Type) -> FieldDescriptorProto {
+        FieldDescriptorProto {
+            name: Some(name.into()),
+            r#type: Some(kind as i32),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn secrets_are_found_by_rule() {
+        for name in [
+            "token",
+            "old_password",
+            "client_secret",
+            "http_key",
+            "fcm_token",
+            "fcm_tokens",
+            "voip_token",
+            "encrypt_private_key",
+            "api_key",
+        ] {
+            assert!(is_secret(&field(name, Type::String)), "{name}");
+        }
+        assert!(is_secret(&field("key", Type::Bytes)));
+        assert!(!is_secret(&field("token_count", Type::Int32)));
+        assert!(!is_secret(&field("monkey", Type::String)));
+        assert!(!is_secret(&field("keyboard", Type::String)));
     }
 }
