@@ -39,3 +39,54 @@ fn empty_and_wrapped_secrets_are_told_apart_without_showing_them() {
     assert!(!debug.contains("app-token-value"), "{debug}");
     assert!(debug.contains("token: <redacted>"), "{debug}");
 }
+
+/// Redaction is by rule (a field named with the word token, password, secret or key), not by
+/// a list: the fields an exact list missed are hidden too.
+#[test]
+fn fields_named_like_credentials_are_redacted_by_rule() {
+    use mezon_proto::api::{
+        MezonOauthClient, RegistFcmDeviceTokenRequest, RegistrationEmailRequest, Rpc,
+        SessionLogoutRequest,
+    };
+    let shown = [
+        format!(
+            "{:?}",
+            RegistrationEmailRequest {
+                old_password: "leak-old-password".into(),
+                ..Default::default()
+            }
+        ),
+        format!(
+            "{:?}",
+            MezonOauthClient {
+                client_secret: "leak-client-secret".into(),
+                ..Default::default()
+            }
+        ),
+        format!(
+            "{:?}",
+            Rpc {
+                http_key: "leak-http-key".into(),
+                ..Default::default()
+            }
+        ),
+        format!(
+            "{:?}",
+            SessionLogoutRequest {
+                fcm_token: "leak-fcm-token".into(),
+                ..Default::default()
+            }
+        ),
+        format!(
+            "{:?}",
+            RegistFcmDeviceTokenRequest {
+                voip_token: "leak-voip-token".into(),
+                ..Default::default()
+            }
+        ),
+    ];
+    for debug in &shown {
+        assert!(!debug.contains("leak-"), "{debug}");
+        assert!(debug.contains("<redacted>"), "{debug}");
+    }
+}

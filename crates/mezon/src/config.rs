@@ -145,6 +145,24 @@ impl ClientBuilder {
         self
     }
 
+    /// Allows plaintext (`http`/`ws`) to a host that is not loopback, e.g. with
+    /// `use_tls(false)` (off by default; logged as a warning). Loopback plaintext is always
+    /// allowed, and a server can never move a TLS login onto plaintext.
+    pub fn allow_plaintext(mut self, allow: bool) -> Self {
+        self.transport = self.transport.allow_plaintext(allow);
+        self
+    }
+
+    /// Trusts the certificates of `pem` (one or more `CERTIFICATE` blocks) besides the
+    /// built-in roots: a self-hosted server's CA, or a corporate proxy's.
+    pub fn add_root_certificates_pem(
+        mut self,
+        pem: &[u8],
+    ) -> Result<Self, mezon_transport::SetupError> {
+        self.transport = self.transport.add_root_certificates_pem(pem)?;
+        Ok(self)
+    }
+
     /// How long a request waits for its answer.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.transport = self.transport.request_timeout(timeout);

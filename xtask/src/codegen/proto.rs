@@ -75,13 +75,15 @@ fn without_source_info(fds: &FileDescriptorSet) -> FileDescriptorSet {
 
 /// Words that make a field a credential when its name contains one of them as a `_`-separated
 /// word (plural too): `token`, `fcm_tokens`, `old_password`, `client_secret`, `http_key`.
-/// Only text and bytes fields are secrets; `token_count` (a number) is not.
+/// Only text and bytes fields (`google.protobuf.StringValue` included) are secrets;
+/// `token_count` (a number) is not.
 const SECRET_WORDS: [&str; 4] = ["token", "password", "secret", "key"];
 
 /// Whether a field holds a credential, by the rule above.
 fn is_secret(field: &prost_types::FieldDescriptorProto) -> bool {
     use prost_types::field_descriptor_proto::Type;
-    let text = matches!(field.r#type(), Type::String | Type::Bytes);
+    let text = matches!(field.r#type(), Type::String | Type::Bytes)
+        || field.type_name() == ".google.protobuf.StringValue";
     text && field.name().split('_').any(|word| {
         let singular = word.strip_suffix('s').unwrap_or(word);
         SECRET_WORDS.contains(&word) || SECRET_WORDS.contains(&singular)

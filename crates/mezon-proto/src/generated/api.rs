@@ -725,6 +725,7 @@ pub struct DemoteGroupUsersRequest {
     pub user_ids: ::prost::alloc::vec::Vec<i64>,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct Rpc {
     #[prost(string, tag = "1")]
     pub id: ::prost::alloc::string::String,
@@ -3456,6 +3457,7 @@ pub struct CreateRoomChannelApps {
     pub room_name: ::prost::alloc::string::String,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct MezonOauthClient {
     #[prost(string, tag = "1")]
     pub access_token_strategy: ::prost::alloc::string::String,

@@ -1291,6 +1291,7 @@ pub struct ConfirmLinkMezonOtpData {
     pub value: ::prost::alloc::string::String,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct UserProfileRedis {
     #[prost(int64, tag = "1")]
     pub user_id: i64,
@@ -1322,6 +1323,7 @@ pub struct UserProfileRedis {
     pub voip_token: ::prost::alloc::string::String,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct FcmTokens {
     #[prost(string, tag = "1")]
     pub device_id: ::prost::alloc::string::String,

@@ -12,9 +12,19 @@ impl SecretField for String {
         !self.is_empty()
     }
 }
-impl SecretField for Option<String> {
+impl SecretField for ::prost::bytes::Bytes {
+    fn is_set(&self) -> bool {
+        !self.is_empty()
+    }
+}
+impl<T: SecretField> SecretField for Option<T> {
     fn is_set(&self) -> bool {
         self.is_some()
+    }
+}
+impl<T: SecretField> SecretField for Vec<T> {
+    fn is_set(&self) -> bool {
+        !self.is_empty()
     }
 }
 
@@ -71,7 +81,7 @@ impl fmt::Debug for crate::api::SessionLogoutRequest {
             .field("token", &Redacted(&self.token))
             .field("refresh_token", &Redacted(&self.refresh_token))
             .field("device_id", &self.device_id)
-            .field("fcm_token", &self.fcm_token)
+            .field("fcm_token", &Redacted(&self.fcm_token))
             .field("platform", &self.platform)
             .finish()
     }
@@ -83,7 +93,7 @@ impl fmt::Debug for crate::api::RegistFcmDeviceTokenRequest {
             .field("token", &Redacted(&self.token))
             .field("device_id", &self.device_id)
             .field("platform", &self.platform)
-            .field("voip_token", &self.voip_token)
+            .field("voip_token", &Redacted(&self.voip_token))
             .finish()
     }
 }
@@ -94,6 +104,16 @@ impl fmt::Debug for crate::api::RegistFcmDeviceTokenResponse {
             .field("token", &Redacted(&self.token))
             .field("device_id", &self.device_id)
             .field("platform", &self.platform)
+            .finish()
+    }
+}
+
+impl fmt::Debug for crate::api::Rpc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rpc")
+            .field("id", &self.id)
+            .field("payload", &self.payload)
+            .field("http_key", &Redacted(&self.http_key))
             .finish()
     }
 }
@@ -138,7 +158,7 @@ impl fmt::Debug for crate::api::RegistrationEmailRequest {
         f.debug_struct("RegistrationEmailRequest")
             .field("email", &self.email)
             .field("password", &Redacted(&self.password))
-            .field("old_password", &self.old_password)
+            .field("old_password", &Redacted(&self.old_password))
             .field("username", &self.username)
             .field("display_name", &self.display_name)
             .field("avatar_url", &self.avatar_url)
@@ -229,6 +249,114 @@ impl fmt::Debug for crate::api::GenerateMeetTokenResponse {
     }
 }
 
+impl fmt::Debug for crate::api::MezonOauthClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MezonOauthClient")
+            .field(
+                "access_token_strategy",
+                &Redacted(&self.access_token_strategy),
+            )
+            .field("allowed_cors_origins", &self.allowed_cors_origins)
+            .field("audience", &self.audience)
+            .field(
+                "authorization_code_grant_access_token_lifespan",
+                &Redacted(&self.authorization_code_grant_access_token_lifespan),
+            )
+            .field(
+                "authorization_code_grant_id_token_lifespan",
+                &Redacted(&self.authorization_code_grant_id_token_lifespan),
+            )
+            .field(
+                "authorization_code_grant_refresh_token_lifespan",
+                &Redacted(&self.authorization_code_grant_refresh_token_lifespan),
+            )
+            .field(
+                "backchannel_logout_session_required",
+                &self.backchannel_logout_session_required,
+            )
+            .field("backchannel_logout_uri", &self.backchannel_logout_uri)
+            .field(
+                "client_credentials_grant_access_token_lifespan",
+                &Redacted(&self.client_credentials_grant_access_token_lifespan),
+            )
+            .field("client_id", &self.client_id)
+            .field("client_name", &self.client_name)
+            .field("client_secret", &Redacted(&self.client_secret))
+            .field("client_secret_expires_at", &self.client_secret_expires_at)
+            .field("client_uri", &self.client_uri)
+            .field("contacts", &self.contacts)
+            .field("created_at_seconds", &self.created_at_seconds)
+            .field(
+                "frontchannel_logout_session_required",
+                &self.frontchannel_logout_session_required,
+            )
+            .field("frontchannel_logout_uri", &self.frontchannel_logout_uri)
+            .field("grant_types", &self.grant_types)
+            .field(
+                "implicit_grant_access_token_lifespan",
+                &Redacted(&self.implicit_grant_access_token_lifespan),
+            )
+            .field(
+                "implicit_grant_id_token_lifespan",
+                &Redacted(&self.implicit_grant_id_token_lifespan),
+            )
+            .field("jwks", &self.jwks)
+            .field("jwks_uri", &self.jwks_uri)
+            .field(
+                "jwt_bearer_grant_access_token_lifespan",
+                &Redacted(&self.jwt_bearer_grant_access_token_lifespan),
+            )
+            .field("logo_uri", &self.logo_uri)
+            .field("owner", &self.owner)
+            .field("policy_uri", &self.policy_uri)
+            .field("post_logout_redirect_uris", &self.post_logout_redirect_uris)
+            .field("redirect_uris", &self.redirect_uris)
+            .field(
+                "refresh_token_grant_access_token_lifespan",
+                &Redacted(&self.refresh_token_grant_access_token_lifespan),
+            )
+            .field(
+                "refresh_token_grant_id_token_lifespan",
+                &Redacted(&self.refresh_token_grant_id_token_lifespan),
+            )
+            .field(
+                "refresh_token_grant_refresh_token_lifespan",
+                &Redacted(&self.refresh_token_grant_refresh_token_lifespan),
+            )
+            .field(
+                "registration_access_token",
+                &Redacted(&self.registration_access_token),
+            )
+            .field("registration_client_uri", &self.registration_client_uri)
+            .field(
+                "request_object_signing_alg",
+                &self.request_object_signing_alg,
+            )
+            .field("request_uris", &self.request_uris)
+            .field("response_types", &self.response_types)
+            .field("scope", &self.scope)
+            .field("sector_identifier_uri", &self.sector_identifier_uri)
+            .field("skip_consent", &self.skip_consent)
+            .field("skip_logout_consent", &self.skip_logout_consent)
+            .field("subject_type", &self.subject_type)
+            .field(
+                "token_endpoint_auth_method",
+                &Redacted(&self.token_endpoint_auth_method),
+            )
+            .field(
+                "token_endpoint_auth_signing_alg",
+                &Redacted(&self.token_endpoint_auth_signing_alg),
+            )
+            .field("tos_uri", &self.tos_uri)
+            .field("updated_at_seconds", &self.updated_at_seconds)
+            .field(
+                "userinfo_signed_response_alg",
+                &self.userinfo_signed_response_alg,
+            )
+            .finish()
+    }
+}
+
 impl fmt::Debug for crate::api::AccountEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccountEmail")
@@ -245,7 +373,7 @@ impl fmt::Debug for crate::api::GenerateMeetTokenExternalResponse {
         f.debug_struct("GenerateMeetTokenExternalResponse")
             .field("token", &Redacted(&self.token))
             .field("guest_user_id", &self.guest_user_id)
-            .field("guest_access_token", &self.guest_access_token)
+            .field("guest_access_token", &Redacted(&self.guest_access_token))
             .finish()
     }
 }
@@ -260,6 +388,37 @@ impl fmt::Debug for crate::realtime::UserProfileUpdatedEvent {
             .field("channel_id", &self.channel_id)
             .field("clan_id", &self.clan_id)
             .field("encrypt_private_key", &Redacted(&self.encrypt_private_key))
+            .finish()
+    }
+}
+
+impl fmt::Debug for crate::realtime::UserProfileRedis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserProfileRedis")
+            .field("user_id", &self.user_id)
+            .field("username", &self.username)
+            .field("avatar", &self.avatar)
+            .field("display_name", &self.display_name)
+            .field("user_status", &self.user_status)
+            .field("status", &self.status)
+            .field("online", &self.online)
+            .field("fcm_tokens", &self.fcm_tokens)
+            .field("joined_clans", &self.joined_clans)
+            .field("app_token", &Redacted(&self.app_token))
+            .field("create_time_second", &self.create_time_second)
+            .field("app_url", &self.app_url)
+            .field("is_bot", &self.is_bot)
+            .field("voip_token", &Redacted(&self.voip_token))
+            .finish()
+    }
+}
+
+impl fmt::Debug for crate::realtime::FcmTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FcmTokens")
+            .field("device_id", &self.device_id)
+            .field("token_id", &Redacted(&self.token_id))
+            .field("platform", &self.platform)
             .finish()
     }
 }
