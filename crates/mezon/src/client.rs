@@ -46,6 +46,7 @@ pub(crate) struct Inner {
     pub(crate) buttons: ComponentRouter<Payload<MessageButtonClicked>, Client>,
     pub(crate) selects: ComponentRouter<Payload<DropdownBoxSelected>, Client>,
     pub(crate) streams: StreamHub,
+    pub(crate) raw: crate::raw::RawHub,
     pump: Mutex<Option<JoinHandle<()>>>,
     /// Serializes `login` calls.
     login_lock: tokio::sync::Mutex<()>,
@@ -97,6 +98,7 @@ impl Client {
                 dispatcher: EventDispatcher::new(config.dispatch.clone()),
                 state: Arc::new(State::new(config.cache)),
                 streams: StreamHub::new(config.event_stream_capacity),
+                raw: crate::raw::RawHub::new(),
                 config,
                 transport: RwLock::new(None),
                 buttons: ComponentRouter::new(),
@@ -242,6 +244,7 @@ impl Client {
     }
 
     pub(crate) async fn emit(&self, event: mezon_events::Event) {
+        self.inner.raw.publish_lifecycle(&event).await;
         self.inner.streams.publish(&event);
         self.inner.dispatcher.dispatch(event, self.clone()).await;
     }
@@ -278,6 +281,7 @@ impl Client {
             tracing::warn!("handlers did not finish within the shutdown grace period");
         }
         self.inner.streams.close();
+        self.inner.raw.close();
         self.inner.phase.send_replace(Phase::Stopped);
         tracing::info!("client stopped");
     }

@@ -34,6 +34,7 @@ mod joins;
 pub mod modes;
 pub mod outgoing;
 mod pump;
+mod raw;
 pub mod routing;
 mod send;
 mod state;
@@ -48,6 +49,7 @@ pub use error::{ConfigError, Error, Result};
 pub use handles::{Channel, Clan, Message, User};
 pub use modes::{ChannelType, StreamMode};
 pub use outgoing::{Attachment, Destination, EphemeralOp, OutgoingMessage, Reaction};
+pub use raw::{RawEvent, RawEventStream};
 pub use state::CacheSizes;
 pub use stream::EventStream;
 
