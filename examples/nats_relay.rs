@@ -24,7 +24,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         )
         .init();
     let url = std::env::var("NATS_URL").unwrap_or_else(|_| "127.0.0.1:4222".to_owned());
-    let rounds: u32 = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(20);
+    let rounds: u32 = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(20);
 
     let (server, builder) = start_local_server(World::demo()).await?;
     let client = builder.build()?;
@@ -37,14 +40,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut shown = 0;
     for round in 1..=rounds {
         let text = format!("message {round}");
-        server.user(demo::ALICE_ID).send_message(demo::TEXT_CHANNEL_ID, &text)?;
+        server
+            .user(demo::ALICE_ID)
+            .send_message(demo::TEXT_CHANNEL_ID, &text)?;
         println!("alice: {text}");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
         let messages = server.messages(demo::TEXT_CHANNEL_ID);
-        for m in messages.iter().filter(|m| m.sender_id == server.bot_id()).skip(shown) {
+        for m in messages
+            .iter()
+            .filter(|m| m.sender_id == server.bot_id())
+            .skip(shown)
+        {
             let text = mezon::MessageContent::parse(&m.content)
                 .map(|c| c.as_text().to_owned())
                 .unwrap_or_default();

@@ -33,7 +33,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 .map(|c| c.as_text().to_owned())
                 .unwrap_or_default();
             println!("{name} (partition {}): {text}", delivery.partition());
-            delivery.reply(&msg, format!("{name} echoes: {text}")).await?;
+            delivery
+                .reply(&msg, format!("{name} echoes: {text}"))
+                .await?;
             Ok::<(), CommandError>(())
         });
         // Waits for the relay to create the stream.

@@ -219,12 +219,17 @@ impl Commands {
 
     /// Shows "the bot is typing" in `dest`.
     pub async fn typing(&self, dest: Destination) -> Result<(), CommandError> {
-        self.run(Op::Typing(outgoing::typing(&dest))).await.map(drop)
+        self.run(Op::Typing(outgoing::typing(&dest)))
+            .await
+            .map(drop)
     }
 
     /// Calls an API method, typed by its marker
     /// (`commands.call::<mezon::transport::api::methods::ListClanDescs>(req)`).
-    pub async fn call<M: ApiMethod>(&self, request: M::Request) -> Result<M::Response, CommandError> {
+    pub async fn call<M: ApiMethod>(
+        &self,
+        request: M::Request,
+    ) -> Result<M::Response, CommandError> {
         let body = self
             .call_by_name(M::NAME, Bytes::from(request.encode_to_vec()))
             .await?;

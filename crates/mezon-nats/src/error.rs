@@ -34,7 +34,9 @@ pub enum Error {
         expected: u16,
     },
     /// The stream does not say how many partitions it has (it was not created by a relay).
-    #[error("stream {0} was not created by a mezon-nats relay (its description lacks partitions=N)")]
+    #[error(
+        "stream {0} was not created by a mezon-nats relay (its description lacks partitions=N)"
+    )]
     ForeignStream(String),
     /// The event stream does not exist (yet): start a relay first.
     #[error("stream {0} does not exist; start a relay for this bot first")]

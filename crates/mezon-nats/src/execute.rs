@@ -172,16 +172,11 @@ pub(crate) async fn run(client: &Client, op: Op) -> Answer {
         }
         Op::Ephemeral(ephemeral) => {
             let Some(inner) = &ephemeral.message else {
-                return Err(failure(
-                    FailureKind::BadRequest,
-                    0,
-                    "ephemeral: no message",
-                ));
+                return Err(failure(FailureKind::BadRequest, 0, "ephemeral: no message"));
             };
             let dest = destination(inner.clan_id, inner.channel_id, inner.mode, inner.is_public);
             let answer =
-                request_in_channel(client, dest, Outgoing::EphemeralMessageSend(ephemeral))
-                    .await?;
+                request_in_channel(client, dest, Outgoing::EphemeralMessageSend(ephemeral)).await?;
             Ok(match answer.message {
                 Some(Outgoing::ChannelMessage(m)) => Bytes::from(m.encode_to_vec()),
                 _ => Bytes::new(),

@@ -1,9 +1,12 @@
 //! [`FailoverRelay`]: several relay processes for one bot, of which only the holder of a
-//! lease in a NATS KV bucket keeps the Mezon socket open.
+//! lease kept in JetStream keeps the Mezon socket open.
 //!
-//! The lease is one key whose entries expire after `ttl` (the bucket's max age). The holder
-//! renews it every `ttl / 3` with a compare-and-set on its revision; a standby tries to
-//! create the key every `ttl / 4` and succeeds only once it is gone (expired or released).
+//! The lease is the one message of subject `mezon.<bot>.lease` in stream
+//! `MEZON_LEASE_<bot>`, whose messages expire after `ttl` (the stream's max age): a key-value
+//! entry in the way NATS KV buckets are built, written with JetStream's compare-and-set
+//! (`Nats-Expected-Last-Subject-Sequence`). The holder renews it every `ttl / 3` against its
+//! last sequence; a standby writes it expecting "no message" every `ttl / 4`, which succeeds
+//! only once the holder's message is gone (expired or released).
 //! A holder that has not renewed for `ttl * 2 / 3` (measured from when it *sent* its last
 //! successful renewal, which is no later than the server's timestamp) closes its socket
 //! before anyone else can get the lease: never two sockets for one bot.
@@ -11,7 +14,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, kv};
+use async_nats::jetstream::context::{PublishError, PublishErrorKind};
+use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
 use mezon::Client;
 use tokio::sync::watch;
@@ -22,7 +26,6 @@ use crate::error::Error;
 use crate::relay::{Relay, RelayConfig};
 use crate::subjects::Names;
 
-const LEASE_KEY: &str = "lease";
 
 /// Settings of a [`FailoverRelay`].
 #[derive(Debug, Clone)]
@@ -114,21 +117,19 @@ impl FailoverRelay {
     ) -> Result<FailoverRelay, Error> {
         let names = Names::new(bot_id);
         let js = jetstream::new(nats.clone());
-        let bucket = names.lease_bucket();
-        let store = match js.get_key_value(&bucket).await {
-            Ok(store) => store,
-            Err(_) => js
-                .create_key_value(kv::Config {
-                    bucket: bucket.clone(),
-                    description: format!("relay lease of mezon bot {bot_id}"),
-                    history: 1,
-                    max_age: config.ttl,
-                    storage: jetstream::stream::StorageType::Memory,
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| Error::nats("creating the lease bucket", e))?,
-        };
+        let stream = js
+            .get_or_create_stream(jetstream::stream::Config {
+                name: names.lease_stream(),
+                description: Some(format!("relay lease of mezon bot {bot_id}")),
+                subjects: vec![names.lease_subject()],
+                max_messages_per_subject: 1,
+                max_age: config.ttl,
+                duplicate_window: config.ttl,
+                storage: jetstream::stream::StorageType::Memory,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| Error::nats("creating the lease stream", e))?;
         let (stop, stop_rx) = watch::channel(None);
         let (active_tx, active) = watch::channel(false);
         let holder = if config.holder.is_empty() {
@@ -137,7 +138,9 @@ impl FailoverRelay {
             config.holder.clone()
         };
         let lease = Lease {
-            store,
+            js,
+            stream,
+            subject: names.lease_subject(),
             holder,
             ttl: config.ttl,
         };
@@ -179,22 +182,34 @@ impl FailoverRelay {
 }
 
 struct Lease {
-    store: kv::Store,
+    js: jetstream::Context,
+    stream: jetstream::stream::Stream,
+    subject: String,
     holder: String,
     ttl: Duration,
 }
 
 impl Lease {
+    /// Writes the lease if the subject's last message has sequence `expected` (0: none):
+    /// the new revision (the message's sequence).
+    async fn write(&self, expected: u64) -> Result<u64, PublishError> {
+        let publish = PublishMessage::build()
+            .payload(Bytes::from(self.holder.clone()))
+            .expected_last_subject_sequence(expected);
+        let ack = self
+            .js
+            .send_publish(self.subject.clone(), publish)
+            .await?
+            .await?;
+        Ok(ack.sequence)
+    }
+
     /// Takes the lease if it is free: its revision and when the request was sent.
     async fn try_acquire(&self) -> Option<(u64, Instant)> {
         let sent = Instant::now();
-        match self
-            .store
-            .create(LEASE_KEY, Bytes::from(self.holder.clone()))
-            .await
-        {
+        match self.write(0).await {
             Ok(revision) => Some((revision, sent)),
-            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => None,
+            Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => None,
             Err(e) => {
                 tracing::warn!(error = %e, "lease: could not try to acquire");
                 None
@@ -203,14 +218,12 @@ impl Lease {
     }
 
     /// Renews the lease: the new revision, or why not.
-    async fn renew(&self, revision: u64) -> Result<u64, kv::UpdateError> {
-        self.store
-            .update(LEASE_KEY, Bytes::from(self.holder.clone()), revision)
-            .await
+    async fn renew(&self, revision: u64) -> Result<u64, PublishError> {
+        self.write(revision).await
     }
 
     async fn release(&self, revision: u64) {
-        if let Err(e) = self.store.delete_expect_revision(LEASE_KEY, Some(revision)).await {
+        if let Err(e) = self.stream.delete_message(revision).await {
             tracing::debug!(error = %e, "lease: release failed (it will expire)");
         }
     }
@@ -343,7 +356,7 @@ async fn hold(
                         revision = next;
                         last_renew_sent = sent;
                     }
-                    Ok(Err(e)) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+                    Ok(Err(e)) if e.kind() == PublishErrorKind::WrongLastSequence => {
                         tracing::error!("lease: someone else holds it; closing the socket");
                         break None;
                     }

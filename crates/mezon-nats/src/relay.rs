@@ -186,7 +186,10 @@ fn outgoing(names: &Names, partitions: u16, raw: RawEvent) -> Option<Outgoing> {
     let kind = raw.kind()?;
     let (payload, form) = match raw.frame {
         Some(frame) => (frame, "envelope"),
-        None => (Bytes::from(wire::lifecycle::encode(&raw.event)?), "lifecycle"),
+        None => (
+            Bytes::from(wire::lifecycle::encode(&raw.event)?),
+            "lifecycle",
+        ),
     };
     let event = &raw.event;
     let partition = subjects::partition_of(subjects::ordering_key(event), partitions);

@@ -119,11 +119,7 @@ pub(crate) async fn ensure(
     check_partitions(names, info.config.description.as_deref(), partitions)
 }
 
-fn check_partitions(
-    names: &Names,
-    description: Option<&str>,
-    expected: u16,
-) -> Result<(), Error> {
+fn check_partitions(names: &Names, description: Option<&str>, expected: u16) -> Result<(), Error> {
     match partitions_in(description) {
         Some(found) if found == expected => Ok(()),
         Some(found) => Err(Error::Partitions {
@@ -137,14 +133,17 @@ fn check_partitions(
 
 /// The partition count of the existing stream.
 pub(crate) async fn partitions(js: &jetstream::Context, names: &Names) -> Result<u16, Error> {
-    let stream = js.get_stream(names.stream()).await.map_err(|e| match e.kind() {
-        jetstream::context::GetStreamErrorKind::JetStream(inner)
-            if inner.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
-        {
-            Error::NoStream(names.stream())
-        }
-        _ => Error::nats("looking up the event stream", e),
-    })?;
+    let stream = js
+        .get_stream(names.stream())
+        .await
+        .map_err(|e| match e.kind() {
+            jetstream::context::GetStreamErrorKind::JetStream(inner)
+                if inner.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
+            {
+                Error::NoStream(names.stream())
+            }
+            _ => Error::nats("looking up the event stream", e),
+        })?;
     partitions_in(stream.cached_info().config.description.as_deref())
         .ok_or_else(|| Error::ForeignStream(names.stream()))
 }

@@ -68,9 +68,14 @@ impl Names {
         format!("p{partition}")
     }
 
-    /// The KV bucket holding the relay lease: `mezon_relay_<bot>`.
-    pub fn lease_bucket(&self) -> String {
-        format!("mezon_relay_{}", self.bot_id)
+    /// The stream holding the relay lease: `MEZON_LEASE_<bot>`.
+    pub fn lease_stream(&self) -> String {
+        format!("MEZON_LEASE_{}", self.bot_id)
+    }
+
+    /// The subject of the relay lease: `mezon.<bot>.lease`.
+    pub fn lease_subject(&self) -> String {
+        format!("mezon.{}.lease", self.bot_id)
     }
 }
 

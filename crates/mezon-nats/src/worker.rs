@@ -8,9 +8,9 @@ use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pu
 use async_nats::jetstream::{self, AckKind};
 use futures_util::StreamExt as _;
 use mezon::events::dispatch::HandlerReturn;
+use mezon::events::{Dispatcher as _, EventDispatcher};
 use mezon::proto::api::ChannelMessage;
 use mezon::{DispatchConfig, DispatchMode, Event, EventKind, Payload, Subscription};
-use mezon::events::{Dispatcher as _, EventDispatcher};
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -255,12 +255,7 @@ impl Worker {
                 )
                 .await
                 .map_err(|e| Error::nats("creating a partition consumer", e))?;
-            tasks.spawn(consume(
-                consumer,
-                partition,
-                self.clone(),
-                cancel.clone(),
-            ));
+            tasks.spawn(consume(consumer, partition, self.clone(), cancel.clone()));
         }
         Ok(RunningWorker { cancel, tasks })
     }
@@ -290,7 +285,12 @@ impl RunningWorker {
 }
 
 /// One partition: pull an event, handle it, acknowledge it, repeat.
-async fn consume(consumer: PullConsumer, partition: u16, worker: Worker, cancel: CancellationToken) {
+async fn consume(
+    consumer: PullConsumer,
+    partition: u16,
+    worker: Worker,
+    cancel: CancellationToken,
+) {
     let mut backoff = Duration::from_millis(100);
     while !cancel.is_cancelled() {
         let messages = consumer
@@ -346,7 +346,10 @@ fn event_of(message: &jetstream::Message) -> Option<Event> {
 
 async fn handle(message: jetstream::Message, partition: u16, worker: &Worker) {
     let (delivered, stream_sequence) = match message.info() {
-        Ok(info) => (u64::try_from(info.delivered).unwrap_or(1), info.stream_sequence),
+        Ok(info) => (
+            u64::try_from(info.delivered).unwrap_or(1),
+            info.stream_sequence,
+        ),
         Err(_) => (1, 0),
     };
     let Some(event) = event_of(&message) else {

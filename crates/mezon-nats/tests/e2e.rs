@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
 use common::*;
-use mezon::{Destination, EventKind, EventKindSet};
+use mezon::{ChannelMessageExt as _, Destination, EventKind, EventKindSet};
 use mezon_nats::wire::FailureKind;
 use mezon_nats::{
     CommandError, Commands, FailoverConfig, FailoverRelay, Relay, RelayConfig, StorageType,
@@ -51,7 +51,9 @@ fn recording_worker(
                 tokio::time::sleep(delay).await;
             }
             if n + 1 == per_channel {
-                delivery.reply(&msg, format!("done {}", msg.channel_id)).await?;
+                delivery
+                    .reply(&msg, format!("done {}", msg.channel_id))
+                    .await?;
             }
             Ok::<(), CommandError>(())
         }
@@ -156,7 +158,10 @@ async fn ten_channels_keep_their_order_across_two_workers_of_different_speeds() 
     .await;
     assert_in_order(&seen, CHANNELS, per_channel);
     let by_worker = |id| seen.lock().unwrap().iter().filter(|e| e.3 == id).count();
-    assert!(by_worker(0) > 0 && by_worker(1) > 0, "both workers took events");
+    assert!(
+        by_worker(0) > 0 && by_worker(1) > 0,
+        "both workers took events"
+    );
     assert_eq!(seen.lock().unwrap().len(), total, "no event handled twice");
 
     fast.shutdown().await;
@@ -249,6 +254,10 @@ async fn a_restarted_relay_does_not_store_an_event_twice() {
         .unwrap();
     client.login().await.unwrap();
     send_burst(&server, 2, 25);
+    until("50 events stored", LIMIT, || {
+        futures_lite_block(stored(&js, bot)) == 50
+    })
+    .await;
     assert_eq!(relay.shutdown().await, 50);
     assert_eq!(stored(&js, bot).await, 50);
 
@@ -265,7 +274,10 @@ async fn a_restarted_relay_does_not_store_an_event_twice() {
             ));
         }
     }
-    server.user(ALICE).send_message(FIRST_CHANNEL, "new").unwrap();
+    server
+        .user(ALICE)
+        .send_message(FIRST_CHANNEL, "new")
+        .unwrap();
     until("the new message", LIMIT, || {
         futures_lite_block(stored(&js, bot)) == 51
     })
@@ -305,7 +317,10 @@ async fn commands_reach_the_server_and_failures_are_typed() {
     assert_eq!(text_of(&sent), "hello");
     assert_eq!(sent.sender_id, bot);
 
-    let original_id = server.user(ALICE).send_message(FIRST_CHANNEL, "hi bot").unwrap();
+    let original_id = server
+        .user(ALICE)
+        .send_message(FIRST_CHANNEL, "hi bot")
+        .unwrap();
     let original = server
         .messages(FIRST_CHANNEL)
         .into_iter()
@@ -317,11 +332,18 @@ async fn commands_reach_the_server_and_failures_are_typed() {
         .into_iter()
         .find(|m| m.message_id == reply.message_id)
         .unwrap();
-    assert!(stored_reply.references().is_ok_and(|r| r.iter().any(|r| r.message_ref_id == original_id)));
+    assert!(
+        stored_reply
+            .references()
+            .is_ok_and(|r| r.iter().any(|r| r.message_ref_id == original_id))
+    );
 
     commands.react(&original, "👍").await.unwrap();
     commands.typing(dest).await.unwrap();
-    commands.edit(dest, ack.message_id, "hello again").await.unwrap();
+    commands
+        .edit(dest, ack.message_id, "hello again")
+        .await
+        .unwrap();
     until("the edit", LIMIT, || {
         server
             .messages(FIRST_CHANNEL)
@@ -339,14 +361,30 @@ async fn commands_reach_the_server_and_failures_are_typed() {
         .unwrap();
     assert!(clans.clandesc.iter().any(|c| c.clan_id == CLAN));
 
-    let unknown = commands.call_by_name("NoSuchMethod", Default::default()).await;
+    let unknown = commands
+        .call_by_name("NoSuchMethod", Default::default())
+        .await;
     assert!(
-        matches!(unknown, Err(CommandError::Relay { kind: FailureKind::UnknownMethod, .. })),
+        matches!(
+            unknown,
+            Err(CommandError::Relay {
+                kind: FailureKind::UnknownMethod,
+                ..
+            })
+        ),
         "{unknown:?}"
     );
-    let bad = commands.call_by_name("ListClanDescs", vec![0xFF, 0xFF].into()).await;
+    let bad = commands
+        .call_by_name("ListClanDescs", vec![0xFF, 0xFF].into())
+        .await;
     assert!(
-        matches!(bad, Err(CommandError::Relay { kind: FailureKind::BadRequest, .. })),
+        matches!(
+            bad,
+            Err(CommandError::Relay {
+                kind: FailureKind::BadRequest,
+                ..
+            })
+        ),
         "{bad:?}"
     );
 
@@ -359,8 +397,7 @@ async fn a_command_without_a_relay_times_out_clearly() {
     let Some(nats) = Nats::start("dead relay") else {
         return;
     };
-    let commands =
-        Commands::new(nats.connect().await, 77).with_timeout(Duration::from_millis(500));
+    let commands = Commands::new(nats.connect().await, 77).with_timeout(Duration::from_millis(500));
     let dest = Destination::new(CLAN, FIRST_CHANNEL, mezon::ChannelType::Text, true);
     let started = Instant::now();
     let err = commands.send(dest, "anyone?").await.unwrap_err();
@@ -370,7 +407,10 @@ async fn a_command_without_a_relay_times_out_clearly() {
         "{err:?}"
     );
     assert!(err.to_string().contains("no relay is listening"), "{err}");
-    assert!(waited >= Duration::from_millis(500) && waited < Duration::from_secs(5), "{waited:?}");
+    assert!(
+        waited >= Duration::from_millis(500) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -408,7 +448,9 @@ async fn a_standby_relay_takes_over_and_there_is_never_a_second_socket() {
     )
     .await
     .unwrap();
-    tokio::time::timeout(LIMIT, first.wait_active()).await.unwrap();
+    tokio::time::timeout(LIMIT, first.wait_active())
+        .await
+        .unwrap();
     let second = FailoverRelay::start(
         nats.connect().await,
         bot,
@@ -423,7 +465,9 @@ async fn a_standby_relay_takes_over_and_there_is_never_a_second_socket() {
 
     let crashed = Instant::now();
     first.abort().await;
-    tokio::time::timeout(LIMIT, second.wait_active()).await.unwrap();
+    tokio::time::timeout(LIMIT, second.wait_active())
+        .await
+        .unwrap();
     let took = crashed.elapsed();
     assert!(took < Duration::from_secs(5), "takeover took {took:?}");
 
@@ -434,7 +478,10 @@ async fn a_standby_relay_takes_over_and_there_is_never_a_second_socket() {
         Ok::<(), CommandError>(())
     });
     let running = worker.start().await.unwrap();
-    server.user(ALICE).send_message(FIRST_CHANNEL, "hello?").unwrap();
+    server
+        .user(ALICE)
+        .send_message(FIRST_CHANNEL, "hello?")
+        .unwrap();
     until("the worker's reply through the new relay", LIMIT, || {
         server
             .messages(FIRST_CHANNEL)

@@ -44,10 +44,8 @@ impl Nats {
             return None;
         }
         let port = free_port();
-        let store = std::env::temp_dir().join(format!(
-            "mezon-nats-test-{}-{port}",
-            std::process::id()
-        ));
+        let store =
+            std::env::temp_dir().join(format!("mezon-nats-test-{}-{port}", std::process::id()));
         let child = Command::new("nats-server")
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
             .arg(&store)
@@ -71,7 +69,9 @@ impl Nats {
 
     /// A new client connection.
     pub async fn connect(&self) -> async_nats::Client {
-        async_nats::connect(self.url()).await.expect("connect to nats")
+        async_nats::connect(self.url())
+            .await
+            .expect("connect to nats")
     }
 }
 
@@ -90,8 +90,13 @@ fn free_port() -> u16 {
 
 /// One clan, [`CHANNELS`] public text channels, and alice.
 pub fn world() -> World {
+    world_with(CHANNELS)
+}
+
+/// One clan, `channels` public text channels from [`FIRST_CHANNEL`] on, and alice.
+pub fn world_with(channels: i64) -> World {
     let mut world = World::new().clan(CLAN, "scale").user(ALICE, "alice");
-    for i in 0..CHANNELS {
+    for i in 0..channels {
         world = world.channel(
             CLAN,
             FIRST_CHANNEL + i,
@@ -105,8 +110,13 @@ pub fn world() -> World {
 
 /// A local Mezon server holding [`world`], with room for bursts.
 pub async fn mezon_server() -> TestServer {
+    mezon_server_with(world()).await
+}
+
+/// A local Mezon server holding `world`, with room for bursts.
+pub async fn mezon_server_with(world: World) -> TestServer {
     TestServer::start(ServerConfig {
-        world: world(),
+        world,
         outbound_queue: 50_000,
         ..ServerConfig::default()
     })
