@@ -34,7 +34,7 @@ mod joins;
 pub mod modes;
 pub mod outgoing;
 mod pump;
-pub mod routing;
+mod routing;
 mod send;
 mod state;
 mod stream;
@@ -47,7 +47,8 @@ pub use config::{ClientBuilder, ClientConfig};
 pub use error::{ConfigError, Error, Result};
 pub use handles::{Channel, Clan, Message, User};
 pub use modes::{ChannelType, StreamMode};
-pub use outgoing::{Attachment, Destination, EphemeralOp, OutgoingMessage, Reaction};
+pub use outgoing::{Attachment, Destination, EphemeralOp, MessageCode, OutgoingMessage, Reaction};
+pub use send::NameKind;
 pub use state::CacheSizes;
 pub use stream::EventStream;
 
