@@ -26,7 +26,6 @@ use crate::error::Error;
 use crate::relay::{Relay, RelayConfig};
 use crate::subjects::Names;
 
-
 /// Settings of a [`FailoverRelay`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]

@@ -188,8 +188,8 @@ impl Worker {
         // Order comes from the partitions (one event in flight each), so handlers of
         // different events may run concurrently.
         let dispatch = DispatchConfig::default()
-            .with_mode(DispatchMode::Concurrent)
-            .with_workers(usize::from(u16::MAX));
+            .mode(DispatchMode::Concurrent)
+            .workers(usize::from(u16::MAX));
         Self {
             commands: Commands::new(nats.clone(), bot_id).with_timeout(config.command_timeout),
             nats,
