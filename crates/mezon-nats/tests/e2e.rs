@@ -475,3 +475,57 @@ async fn a_standby_relay_takes_over_and_there_is_never_a_second_socket() {
         server.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_events_and_headers_reach_workers_by_default() {
+    let Some(nats) = Nats::start("lifecycle") else {
+        return;
+    };
+    let server = mezon_server().await;
+    let bot = server.bot_id();
+    let client = client_of(&server);
+    let relay = Relay::start(client.clone(), nats.connect().await, RelayConfig::default())
+        .await
+        .unwrap();
+    let worker = Worker::new(nats.connect().await, bot);
+    let ready = Arc::new(Mutex::new(None));
+    worker.dispatcher().on_ready({
+        let ready = ready.clone();
+        move |event, _delivery| *ready.lock().unwrap() = Some(event.user_id)
+    });
+    let running = worker.start().await.unwrap();
+    client.login().await.unwrap();
+    until("the relayed ready event", LIMIT, || {
+        *ready.lock().unwrap() == Some(bot)
+    })
+    .await;
+
+    // With no worker left to take it off the (work-queue) stream, the stored message can be
+    // read back: the envelope as received, and the documented headers.
+    running.shutdown().await;
+    let id = server
+        .user(ALICE)
+        .send_message(FIRST_CHANNEL, "headers")
+        .unwrap();
+    let js = jetstream::new(nats.connect().await);
+    let stream = js.get_stream(format!("MEZON_{bot}")).await.unwrap();
+    let partition = mezon_nats::subjects::partition_of(FIRST_CHANNEL, 16);
+    let subject = format!("mezon.{bot}.ev.{partition}.channel_message");
+    let mut stored = None;
+    until("the stored message", LIMIT, || {
+        stored = futures_lite_block(stream.get_last_raw_message_by_subject(&subject)).ok();
+        stored.is_some()
+    })
+    .await;
+    let stored = stored.unwrap();
+    let headers = stored.headers;
+    let header = |name: &str| headers.get(name).map(|v| v.as_str().to_owned());
+    assert_eq!(header("Mezon-Kind").as_deref(), Some("channel_message"));
+    assert_eq!(header("Mezon-Channel"), Some(FIRST_CHANNEL.to_string()));
+    assert_eq!(header("Mezon-Clan"), Some(CLAN.to_string()));
+    assert_eq!(header("Mezon-Message"), Some(id.to_string()));
+    let (_, event) = mezon::Event::decode(stored.payload).unwrap();
+    assert!(matches!(event, mezon::Event::ChannelMessage(m) if m.message_id == id));
+    relay.shutdown().await;
+    server.shutdown().await;
+}
