@@ -112,6 +112,7 @@ pub(crate) struct Inner {
     pub(crate) selects: RouteTable,
     pub(crate) message_flights: SingleFlight<i64>,
     pub(crate) streams: StreamHub,
+    pub(crate) raw: crate::raw::RawHub,
     pump: Mutex<Option<JoinHandle<()>>>,
     /// The agent event stream reader, when enabled.
     agent: Mutex<Option<JoinHandle<()>>>,
@@ -164,6 +165,7 @@ impl Client {
             dispatcher: EventDispatcher::new(config.dispatch.clone()),
             state: Arc::new(State::new(config.cache)),
             streams: StreamHub::new(config.event_stream_capacity),
+            raw: crate::raw::RawHub::new(),
             config,
             transport: RwLock::new(None),
             buttons: RouteTable::default(),
@@ -364,6 +366,7 @@ impl Client {
     }
 
     pub(crate) async fn emit(&self, event: mezon_events::Event) {
+        self.inner.raw.publish_lifecycle(&event).await;
         self.inner.streams.publish(&event);
         self.inner.dispatcher.dispatch(event, self.clone()).await;
     }
@@ -400,6 +403,7 @@ impl Client {
             tracing::warn!("handlers did not finish within the shutdown grace period");
         }
         self.inner.streams.close();
+        self.inner.raw.close();
         self.inner.phase.send_replace(Phase::Stopped);
         tracing::info!("client stopped");
     }
