@@ -59,7 +59,7 @@ pub(crate) struct HttpClient {
 impl HttpClient {
     /// A client for `config`; `paced` is false for a one-off login outside a transport.
     pub(crate) fn new(config: &TransportConfig, paced: bool) -> Result<Self, SetupError> {
-        let mut tls = crate::tls::client_config(config)?;
+        let mut tls = crate::tls::config_for(config)?;
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let client = reqwest::Client::builder()
             .use_preconfigured_tls(tls)

@@ -50,7 +50,15 @@ impl fmt::Debug for RootCertificates {
     }
 }
 
-pub(crate) fn client_config(config: &TransportConfig) -> Result<rustls::ClientConfig, SetupError> {
+/// The rustls client configuration with the default roots only (ring provider, webpki
+/// roots); prefer [`config_for`], which honours the extra roots of a [`TransportConfig`].
+pub fn client_config() -> Result<rustls::ClientConfig, String> {
+    config_for(&TransportConfig::default()).map_err(|e| e.to_string())
+}
+
+/// The rustls client configuration for `config`: ring provider, webpki roots, the extra
+/// roots and (with the `native-roots` feature, when enabled) the system store.
+pub fn config_for(config: &TransportConfig) -> Result<rustls::ClientConfig, SetupError> {
     let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };

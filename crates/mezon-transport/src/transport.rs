@@ -96,7 +96,7 @@ impl Transport {
             );
         }
         let http = HttpClient::new(&config, true).map_err(TransportError::Setup)?;
-        let tls = Arc::new(crate::tls::client_config(&config).map_err(TransportError::Setup)?);
+        let tls = Arc::new(crate::tls::config_for(&config).map_err(TransportError::Setup)?);
         let session = match session {
             Some(session) => session,
             None => session::login_with(&http, &config, &creds).await?,
