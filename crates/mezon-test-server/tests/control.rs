@@ -189,19 +189,37 @@ async fn every_request_kind_gets_its_answer() {
         "unrecognized payload"
     );
 
-    // An envelope without a payload is a ping (the golden ping frame is `{cid}` alone).
+    // An envelope without a variant is not a ping: with a cid it fails as a request missing
+    // its payload; a variant unknown to the schema is an unrecognized payload; at cid 0
+    // neither is answered.
     let empty = Envelope {
         cid: 22,
         message: None,
     }
     .encode_to_vec();
-    socket
-        .send(Message::Binary(Bytes::from(empty)))
-        .await
-        .unwrap();
+    let unknown_with_cid = [0x08, 23, 0xC2, 0x0C, 0x00];
+    for frame in [
+        Envelope::default().encode_to_vec(),
+        empty,
+        unknown_with_cid.to_vec(),
+    ] {
+        socket
+            .send(Message::Binary(Bytes::from(frame)))
+            .await
+            .unwrap();
+    }
     let answer = next_envelope(&mut socket).await;
-    assert_eq!(answer.cid, 22);
-    assert!(matches!(answer.message, Some(M::Pong(_))));
+    assert_eq!(answer.cid, 22, "the cid-0 envelope is not answered");
+    assert!(
+        matches!(&answer.message, Some(M::Error(e)) if e.code == 2),
+        "missing payload: {answer:?}"
+    );
+    let answer = next_envelope(&mut socket).await;
+    assert_eq!(answer.cid, 23);
+    assert!(
+        matches!(&answer.message, Some(M::Error(e)) if e.code == 1),
+        "unrecognized payload: {answer:?}"
+    );
 
     // Everything sent is on record.
     let envelope = server
@@ -209,7 +227,7 @@ async fn every_request_kind_gets_its_answer() {
         .await
         .unwrap();
     assert!(matches!(envelope.message, Some(M::StatusFollow(_))));
-    assert_eq!(server.received().len(), 2 + 6 + 3);
+    assert_eq!(server.received().len(), 2 + 6 + 2 + 3);
     server.shutdown().await;
 }
 
@@ -634,20 +652,21 @@ async fn waits_for_http_calls_and_stored_messages() {
 }
 
 #[tokio::test]
-async fn bare_pongs_carry_only_the_cid() {
-    let config = ServerConfig {
-        bare_pongs: true,
-        ..Default::default()
-    };
-    let server = TestServer::start(config).await.unwrap();
+async fn pongs_are_the_golden_pong_byte_for_byte() {
+    let server = start().await;
     let (_, mut socket) = login_and_connect(&server).await;
     send(&mut socket, 114, M::Ping(realtime::Ping {})).await;
-    let answer = next_frame(&mut socket).await;
-    let Frame::Envelope(bytes) = answer else {
+    let Frame::Envelope(bytes) = next_frame(&mut socket).await else {
         panic!("expected an envelope")
     };
-    // Byte for byte the golden pong reply.
-    assert_eq!(bytes.as_ref(), &[0x08, 0x72]);
+    let golden = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../mezon-proto/tests/data/fixtures/envelope_023_pong.bin"),
+    )
+    .unwrap();
+    // `{cid: 114, pong {}}`: the empty pong is on the wire as a zero-length field 23.
+    assert_eq!(bytes.as_ref(), golden.as_slice());
+    assert_eq!(bytes.as_ref(), &[0x08, 0x72, 0xBA, 0x01, 0x00]);
     server.shutdown().await;
 }
 
