@@ -41,7 +41,7 @@ pub(crate) fn to_json(full_name: &str, bytes: &[u8]) -> Result<Value, String> {
 
 /// The JSON view of a prost value of `full_name`.
 pub(crate) fn message_to_json(full_name: &str, message: &impl prost::Message) -> Value {
-    to_json(full_name, &message.encode_to_vec()).unwrap_or_else(|error| Value::String(error))
+    to_json(full_name, &message.encode_to_vec()).unwrap_or_else(Value::String)
 }
 
 /// Serialized bytes of `full_name` from its proto3 JSON (field names in either spelling,

@@ -772,3 +772,80 @@ async fn logins_are_refused_for_a_while() {
     assert_eq!(status, 200);
     server.shutdown().await;
 }
+
+fn dm_send(text: &str) -> M {
+    M::ChannelMessageSend(realtime::ChannelMessageSend {
+        clan_id: 0,
+        channel_id: demo::ALICE_DM_ID,
+        mode: 4,
+        content: serde_json::json!({ "t": text }).to_string(),
+        ..Default::default()
+    })
+}
+
+fn is_must_join(answer: &M) -> bool {
+    matches!(answer, M::Error(e) if e.code == 3 && e.message.contains(mezon_test_server::MUST_JOIN))
+}
+
+/// `wire.md` §3.3: a participant sends into a DM listed at login without joining it, once it
+/// joined clan 0; the strict policy still asks for the join.
+#[tokio::test]
+async fn participants_send_into_their_dm_without_joining_it() {
+    let server = start().await;
+    let (_, mut socket) = login_and_connect(&server).await;
+    let answer = request(&mut socket, 1, dm_send("too early")).await;
+    assert!(is_must_join(&answer), "before clan_join(0): {answer:?}");
+    request(&mut socket, 2, clan_join(0)).await;
+    let answer = request(&mut socket, 3, dm_send("hi alice")).await;
+    assert!(matches!(answer, M::ChannelMessageAck(_)), "{answer:?}");
+    assert_eq!(server.messages(demo::ALICE_DM_ID).len(), 1);
+    assert!(server.joined_channels(server.connections()[0]).is_empty());
+
+    server.set_strict_joins(true);
+    let answer = request(&mut socket, 4, dm_send("strict")).await;
+    assert!(is_must_join(&answer), "strict: {answer:?}");
+    request(&mut socket, 5, channel_join(0, demo::ALICE_DM_ID, 3)).await;
+    let answer = request(&mut socket, 6, dm_send("joined")).await;
+    assert!(matches!(answer, M::ChannelMessageAck(_)), "{answer:?}");
+    server.shutdown().await;
+}
+
+/// Only the DM's participants may write there: another bot of the world is refused, joined
+/// or not, and so is a human who is not its peer.
+#[tokio::test]
+async fn non_participants_cannot_write_into_a_dm() {
+    let world = mezon_test_server::World::demo()
+        .bot(77, "other-bot", "other-key")
+        .user(78, "bob");
+    let server = TestServer::start(ServerConfig {
+        world,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let headers = [("authorization", basic("other-key"))];
+    let (status, body) = post(
+        server.addr(),
+        "/v2/apps/authenticate/token",
+        &headers,
+        login_body(77, "other-key"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let session = api::Session::decode(body).unwrap();
+    let mut other = connect(&session).await;
+    request(&mut other, 1, clan_join(0)).await;
+    let answer = request(&mut other, 2, dm_send("not mine")).await;
+    assert!(is_must_join(&answer), "{answer:?}");
+    let answer = request(&mut other, 3, channel_join(0, demo::ALICE_DM_ID, 3)).await;
+    assert!(matches!(&answer, M::Error(e) if e.code == 3), "{answer:?}");
+    assert!(server.messages(demo::ALICE_DM_ID).is_empty());
+    assert_nothing_pending(&mut other).await;
+
+    let bob = server.user(78).send_message(demo::ALICE_DM_ID, "hi");
+    assert!(
+        matches!(bob, Err(mezon_test_server::ControlError::NotParticipant { .. })),
+        "{bob:?}"
+    );
+    server.shutdown().await;
+}

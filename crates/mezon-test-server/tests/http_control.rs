@@ -425,12 +425,7 @@ async fn frames_both_ways_are_decoded_filterable_and_waitable() {
     assert_eq!(after["count"], 0);
 
     // Raw API answers, binary pings and bad frames get kinds of their own.
-    let list = realtime::ApiRequestEvent {
-        api_index: 0,
-        api_name: String::new(),
-        body: Default::default(),
-    };
-    send_socket_request(&mut socket, 8, M::ApiRequestEvent(list)).await;
+    api_socket(&mut socket, 8, 0, Vec::new()).await;
     socket
         .send(Message::Binary(Bytes::from_static(&[0, 0, 9])))
         .await
@@ -471,17 +466,6 @@ async fn frames_both_ways_are_decoded_filterable_and_waitable() {
         assert_eq!(code, 400, "{query}: {answer}");
     }
     server.shutdown().await;
-}
-
-async fn send_socket_request(socket: &mut Socket, cid: i32, message: M) {
-    send(socket, cid, message).await;
-    loop {
-        if let Frame::RawChunk(chunk) = next_frame(socket).await {
-            if chunk.fin && i32::from(chunk.cid) == cid {
-                return;
-            }
-        }
-    }
 }
 
 #[tokio::test]
