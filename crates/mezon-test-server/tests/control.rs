@@ -844,7 +844,10 @@ async fn non_participants_cannot_write_into_a_dm() {
 
     let bob = server.user(78).send_message(demo::ALICE_DM_ID, "hi");
     assert!(
-        matches!(bob, Err(mezon_test_server::ControlError::NotParticipant { .. })),
+        matches!(
+            bob,
+            Err(mezon_test_server::ControlError::NotParticipant { .. })
+        ),
         "{bob:?}"
     );
     server.shutdown().await;
