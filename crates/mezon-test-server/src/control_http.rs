@@ -248,27 +248,8 @@ const ROUTES: &[(&str, &str)] = &[
 // ---- request bodies ----
 
 /// An id given as a JSON number or a string of digits (ids exceed 2^53).
-#[derive(Debug, Clone, Copy)]
-struct Id(i64);
-
-impl<'de> Deserialize<'de> for Id {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Repr {
-            Number(i64),
-            Text(String),
-        }
-        match Repr::deserialize(deserializer)? {
-            Repr::Number(n) => Ok(Self(n)),
-            Repr::Text(text) => text
-                .trim()
-                .parse()
-                .map(Self)
-                .map_err(|_| serde::de::Error::custom(format!("{text:?} is not an integer id"))),
-        }
-    }
-}
+#[derive(Debug, Clone, Copy, Deserialize)]
+struct Id(#[serde(deserialize_with = "world_file::id")] i64);
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
     serde_json::from_slice(body).map_err(|e| Failure::bad(format!("bad JSON body: {e}")))

@@ -189,7 +189,7 @@ struct WorldFile {
 }
 
 /// An id as a number or a string of digits.
-fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+pub(crate) fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Repr {

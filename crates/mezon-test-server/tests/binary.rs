@@ -149,14 +149,11 @@ async fn official_client_flows_work_against_the_binary_with_default_flags() {
     )
     .await;
     assert_eq!(status, 0, "edit accepted");
-    let (_, stored) = control_get(
-        addr,
-        &format!(
-            "messages?channel_id={}&sender_id={bot_id}",
-            demo::TEXT_CHANNEL_ID
-        ),
-    )
-    .await;
+    let own_messages = format!(
+        "messages?channel_id={}&sender_id={bot_id}",
+        demo::TEXT_CHANNEL_ID
+    );
+    let (_, stored) = control_get(addr, &own_messages).await;
     assert_eq!(stored["items"][0]["content"], r#"{"t":"pong (edited)"}"#);
     let remove = realtime::ChannelMessageRemove {
         clan_id: demo::CLAN_ID,
@@ -174,14 +171,7 @@ async fn official_client_flows_work_against_the_binary_with_default_flags() {
     )
     .await;
     assert_eq!(status, 0, "delete accepted");
-    let (_, stored) = control_get(
-        addr,
-        &format!(
-            "messages?channel_id={}&sender_id={bot_id}",
-            demo::TEXT_CHANNEL_ID
-        ),
-    )
-    .await;
+    let (_, stored) = control_get(addr, &own_messages).await;
     assert_eq!(stored["count"], 1, "only the reply is left");
 
     // React to the human's message.

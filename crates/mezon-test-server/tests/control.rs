@@ -14,19 +14,6 @@ use mezon_proto::realtime::{self, Envelope, envelope::Message as M};
 use mezon_test_server::{RawFrame, ServerConfig, Target, TestServer, demo};
 use tokio_tungstenite::tungstenite::Message;
 
-async fn start() -> TestServer {
-    TestServer::start(ServerConfig::default())
-        .await
-        .expect("server starts")
-}
-
-async fn joined_bot(server: &TestServer) -> Socket {
-    let (_, mut socket) = login_and_connect(server).await;
-    request(&mut socket, 1, clan_join(demo::CLAN_ID)).await;
-    request(&mut socket, 2, clan_join(0)).await;
-    socket
-}
-
 fn send_in(channel_id: i64, text: &str) -> realtime::ChannelMessageSend {
     realtime::ChannelMessageSend {
         clan_id: demo::CLAN_ID,

@@ -17,19 +17,6 @@ use mezon_test_server::{ServerConfig, TestServer, demo};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-async fn start() -> TestServer {
-    TestServer::start(ServerConfig::default())
-        .await
-        .expect("server starts")
-}
-
-async fn joined_bot(server: &TestServer) -> Socket {
-    let (_, mut socket) = login_and_connect(server).await;
-    request(&mut socket, 1, clan_join(demo::CLAN_ID)).await;
-    request(&mut socket, 2, clan_join(0)).await;
-    socket
-}
-
 /// The next pushed envelope's payload.
 async fn next_push(socket: &mut Socket) -> M {
     let envelope = next_envelope(socket).await;

@@ -31,17 +31,30 @@ pub async fn post(
     headers: &[(&str, String)],
     body: Vec<u8>,
 ) -> (u16, Bytes) {
+    let mut request = http::Request::post(path);
+    for (name, value) in headers {
+        request = request.header(*name, value.as_str());
+    }
+    send_http(addr, request, body).await
+}
+
+/// Sends one HTTP/1.1 request on a fresh connection; returns the status and body.
+async fn send_http(
+    addr: SocketAddr,
+    request: http::request::Builder,
+    body: Vec<u8>,
+) -> (u16, Bytes) {
     let tcp = TcpStream::connect(addr).await.expect("connect");
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
         .await
         .expect("handshake");
     tokio::spawn(connection);
-    let mut request = http::Request::post(path).header("host", addr.to_string());
-    for (name, value) in headers {
-        request = request.header(*name, value.as_str());
-    }
-    let request = request.body(Full::new(Bytes::from(body))).expect("request");
-    let response = tokio::time::timeout(PATIENCE, sender.send_request(request))
+    let request = request
+        .header("host", addr.to_string())
+        .body(Full::new(Bytes::from(body)))
+        .expect("request");
+    // Long-polls of the control API wait up to a few seconds themselves.
+    let response = tokio::time::timeout(PATIENCE * 2, sender.send_request(request))
         .await
         .expect("answer in time")
         .expect("response");
@@ -120,6 +133,21 @@ pub async fn connect(session: &Session) -> Socket {
     let (socket, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("upgrade");
+    socket
+}
+
+/// A server with the default configuration (the demo world).
+pub async fn start() -> TestServer {
+    TestServer::start(mezon_test_server::ServerConfig::default())
+        .await
+        .expect("server starts")
+}
+
+/// A bot connection that joined the demo clan and clan 0 (cids 1 and 2).
+pub async fn joined_bot(server: &TestServer) -> Socket {
+    let (_, mut socket) = login_and_connect(server).await;
+    request(&mut socket, 1, clan_join(mezon_test_server::demo::CLAN_ID)).await;
+    request(&mut socket, 2, clan_join(0)).await;
     socket
 }
 
@@ -314,32 +342,13 @@ pub fn channel_join(clan_id: i64, channel_id: i64, channel_type: i32) -> envelop
     })
 }
 
-/// One HTTP/1.1 request with any method; returns the status and body.
+/// One HTTP/1.1 request with any method and a JSON body; returns the status and body.
 pub async fn http(addr: SocketAddr, method: &str, path: &str, body: Vec<u8>) -> (u16, Bytes) {
-    let tcp = TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
     let request = http::Request::builder()
         .method(method)
         .uri(path)
-        .header("host", addr.to_string())
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .expect("request");
-    let response = tokio::time::timeout(PATIENCE * 2, sender.send_request(request))
-        .await
-        .expect("answer in time")
-        .expect("response");
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, body)
+        .header("content-type", "application/json");
+    send_http(addr, request, body).await
 }
 
 /// `GET /_control/<route>`; returns the status and the JSON body.
