@@ -50,6 +50,9 @@ pub(crate) async fn handle(
             api_call(&shared, request, method).await
         }
         (&Method::GET, WS_PATH) => upgrade(&shared, request),
+        (&Method::GET, crate::agent_sse::SSE_PATH) => {
+            crate::agent_sse::serve(&shared, &request).await
+        }
         (_, p) if p.starts_with(control_http::PREFIX) => control(&shared, request).await,
         _ => status(StatusCode::NOT_FOUND, "not found"),
     };

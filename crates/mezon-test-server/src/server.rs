@@ -90,6 +90,10 @@ impl TestServer {
         })
     }
 
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     /// `http://127.0.0.1:PORT`: the login base and the sessions' `api_url`.
     pub fn base_url(&self) -> &str {
         &self.base_url
