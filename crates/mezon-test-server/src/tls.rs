@@ -52,12 +52,13 @@ impl TestServer {
         .with_single_cert(vec![certified.cert.der().clone()], key)
         .map_err(|e| StartError::Tls(Box::new(e)))?;
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
-            .await
-            .map_err(|source| StartError::Bind { port, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { port, source })?;
+        let wanted = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let bind_error = |source| StartError::Bind {
+            addr: wanted,
+            source,
+        };
+        let listener = TcpListener::bind(wanted).await.map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
         let ws_url = match (verbatim_ws_url, with_scheme) {
             (Some(verbatim), _) => verbatim,
             (None, true) => format!("wss://{addr}"),
