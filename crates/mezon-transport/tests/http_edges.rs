@@ -78,6 +78,18 @@ fn http_kind(error: &LoginError) -> Option<&HttpErrorKind> {
     }
 }
 
+/// Logs in at `base` and expects the answer to be refused as too large.
+async fn assert_login_answer_too_large(base: &str) {
+    let error = mezon_transport::login(&config(base), &creds())
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        http_kind(&error),
+        Some(&HttpErrorKind::AnswerTooLarge { limit: 64 * 1024 }),
+        "{error:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_declared_length_above_the_limit_is_refused_before_reading() {
     // Declares 1 GiB and sends nothing: only the header can have refused it.
@@ -88,14 +100,7 @@ async fn a_declared_length_above_the_limit_is_refused_before_reading() {
         tokio::time::sleep(Duration::from_secs(60)).await;
     })
     .await;
-    let error = mezon_transport::login(&config(&base), &creds())
-        .await
-        .expect_err("refused");
-    assert_eq!(
-        http_kind(&error),
-        Some(&HttpErrorKind::AnswerTooLarge { limit: 64 * 1024 }),
-        "{error:?}"
-    );
+    assert_login_answer_too_large(&base).await;
 }
 
 #[tokio::test]
@@ -116,14 +121,7 @@ async fn an_endless_body_stops_at_the_limit() {
         }
     })
     .await;
-    let error = mezon_transport::login(&config(&base), &creds())
-        .await
-        .expect_err("refused");
-    assert_eq!(
-        http_kind(&error),
-        Some(&HttpErrorKind::AnswerTooLarge { limit: 64 * 1024 }),
-        "{error:?}"
-    );
+    assert_login_answer_too_large(&base).await;
     // The client hung up: the server stops writing soon after (socket buffers aside).
     tokio::time::sleep(Duration::from_millis(200)).await;
     let after_hangup = written.load(Ordering::SeqCst);
