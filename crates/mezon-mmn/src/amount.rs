@@ -122,16 +122,33 @@ mod tests {
 
     #[test]
     fn ledger_units_have_six_decimals() {
-        assert_eq!(TokenAmount::new(1).map(TokenAmount::ledger_units).as_deref(), Some("1000000"));
-        assert_eq!(TokenAmount::MAX.ledger_units(), (TokenAmount::MAX.get() * 1_000_000).to_string());
+        assert_eq!(
+            TokenAmount::new(1)
+                .map(TokenAmount::ledger_units)
+                .as_deref(),
+            Some("1000000")
+        );
+        assert_eq!(
+            TokenAmount::MAX.ledger_units(),
+            (TokenAmount::MAX.get() * 1_000_000).to_string()
+        );
     }
 
     #[test]
     fn zero_negative_and_huge_amounts_are_refused() {
-        assert_eq!(TokenAmount::try_from(0u64), Err(InvalidAmount::NotPositive(0)));
-        assert_eq!(TokenAmount::try_from(-1i32), Err(InvalidAmount::NotPositive(-1)));
+        assert_eq!(
+            TokenAmount::try_from(0u64),
+            Err(InvalidAmount::NotPositive(0))
+        );
+        assert_eq!(
+            TokenAmount::try_from(-1i32),
+            Err(InvalidAmount::NotPositive(-1))
+        );
         let too_big = TokenAmount::MAX.get() + 1;
-        assert_eq!(TokenAmount::try_from(too_big), Err(InvalidAmount::TooLarge(too_big)));
+        assert_eq!(
+            TokenAmount::try_from(too_big),
+            Err(InvalidAmount::TooLarge(too_big))
+        );
         assert_eq!(TokenAmount::try_from(7u32).map(TokenAmount::get), Ok(7));
     }
 }

@@ -254,7 +254,10 @@ mod tests {
             let raw = format!(r#"{{"code":"{code}","message":"because"}}"#);
             let error = LedgerError::from_node_error(&raw);
             assert_eq!(error.code(), Some(code));
-            assert!(!matches!(error, LedgerError::Other { .. }), "{code} has its variant");
+            assert!(
+                !matches!(error, LedgerError::Other { .. }),
+                "{code} has its variant"
+            );
             assert_eq!(error.raw_message(), Some(raw.as_str()));
         }
         assert!(LedgerError::from_node_error(r#"{"code":"nonce_too_low"}"#).is_stale_nonce());
@@ -262,7 +265,10 @@ mod tests {
 
     #[test]
     fn plain_text_errors() {
-        assert!(matches!(LedgerError::from_node_error("invalid tx"), LedgerError::InvalidTx { .. }));
+        assert!(matches!(
+            LedgerError::from_node_error("invalid tx"),
+            LedgerError::InvalidTx { .. }
+        ));
         assert!(matches!(
             LedgerError::from_node_error("memo too long: 600 > 512"),
             LedgerError::MemoTooLong { .. }

@@ -97,7 +97,13 @@ impl Ledger for GrpcLedger {
     }
 
     async fn add_tx(&self, tx: SignedTxMsg) -> Result<String, LedgerError> {
-        let reply = self.tx.clone().add_tx(tx).await.map_err(status)?.into_inner();
+        let reply = self
+            .tx
+            .clone()
+            .add_tx(tx)
+            .await
+            .map_err(status)?
+            .into_inner();
         crate::add_tx_outcome(reply.ok, reply.tx_hash, &reply.error)
     }
 

@@ -100,7 +100,9 @@ impl RpcError {
     fn into_ledger_error(self) -> LedgerError {
         match self.data {
             // The service error: `data` is `{code, message}` (or the plain text).
-            Some(Value::Object(data)) if self.code == SERVICE_ERROR || data.contains_key("code") => {
+            Some(Value::Object(data))
+                if self.code == SERVICE_ERROR || data.contains_key("code") =>
+            {
                 LedgerError::from_node_error(&Value::Object(data).to_string())
             }
             Some(Value::String(text)) => LedgerError::from_node_error(&text),

@@ -74,7 +74,8 @@ pub(crate) fn encode_signature_field(public: &[u8; 32], signature: &[u8; 64]) ->
 pub(crate) mod tests {
     use super::EphemeralKey;
 
-    pub(crate) const SEED: &str = "8e92cf392cef0388e9855e3375c608b5eb0a71f074827c3d8368fac7d73c30ee";
+    pub(crate) const SEED: &str =
+        "8e92cf392cef0388e9855e3375c608b5eb0a71f074827c3d8368fac7d73c30ee";
 
     pub(crate) fn unhex(hex: &str) -> Vec<u8> {
         (0..hex.len())

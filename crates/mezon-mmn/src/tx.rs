@@ -51,7 +51,10 @@ pub struct TransferInfo {
     kind: &'static str,
     #[serde(rename = "UserSenderId")]
     sender_id: String,
-    #[serde(rename = "UserSenderUsername", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "UserSenderUsername",
+        skip_serializing_if = "String::is_empty"
+    )]
     sender_username: String,
     #[serde(rename = "UserReceiverId")]
     receiver_id: String,
@@ -103,7 +106,10 @@ impl std::fmt::Debug for ZkProof {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ZkProof")
             .field("proof", &format_args!("<{} chars>", self.proof.len()))
-            .field("public_input", &format_args!("<{} chars>", self.public_input.len()))
+            .field(
+                "public_input",
+                &format_args!("<{} chars>", self.public_input.len()),
+            )
             .finish()
     }
 }
@@ -176,8 +182,8 @@ pub fn decode_signature_field(field: &str) -> Result<([u8; 32], [u8; 64]), BadSi
     let json = bs58::decode(field)
         .into_vec()
         .map_err(|_| BadSignature::Malformed("not base58"))?;
-    let parsed: SignatureJson =
-        serde_json::from_slice(&json).map_err(|_| BadSignature::Malformed("not the JSON object"))?;
+    let parsed: SignatureJson = serde_json::from_slice(&json)
+        .map_err(|_| BadSignature::Malformed("not the JSON object"))?;
     let public = STANDARD
         .decode(parsed.pub_key)
         .ok()
@@ -197,8 +203,11 @@ pub fn verify_signed_tx(tx: &TxMsg, field: &str) -> Result<[u8; 32], BadSignatur
     let (public, signature) = decode_signature_field(field)?;
     let key = VerifyingKey::from_bytes(&public)
         .map_err(|_| BadSignature::Malformed("PubKey is not a curve point"))?;
-    key.verify_strict(signed_bytes(tx).as_bytes(), &Signature::from_bytes(&signature))
-        .map_err(|_| BadSignature::Mismatch)?;
+    key.verify_strict(
+        signed_bytes(tx).as_bytes(),
+        &Signature::from_bytes(&signature),
+    )
+    .map_err(|_| BadSignature::Mismatch)?;
     Ok(public)
 }
 
@@ -257,11 +266,16 @@ mod tests {
         let tx = vector_transfer().tx_msg(123456, 0, &proof());
         assert_eq!(
             verify_signed_tx(&tx, SIGNATURE_FIELD).map(|k| k.to_vec()),
-            Ok(unhex("0d1dfad29c20c13dccff213f52d2f98a395a0224b5159628d2bdb077cf4026a7"))
+            Ok(unhex(
+                "0d1dfad29c20c13dccff213f52d2f98a395a0224b5159628d2bdb077cf4026a7"
+            ))
         );
         let mut other = tx.clone();
         other.amount = "5000001".to_owned();
-        assert_eq!(verify_signed_tx(&other, SIGNATURE_FIELD), Err(BadSignature::Mismatch));
+        assert_eq!(
+            verify_signed_tx(&other, SIGNATURE_FIELD),
+            Err(BadSignature::Mismatch)
+        );
         // Timestamp and proof are not signed: the node may overwrite the timestamp.
         let mut restamped = tx;
         restamped.timestamp = 99;

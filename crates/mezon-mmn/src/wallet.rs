@@ -1,6 +1,7 @@
 //! One bot's wallet: its ephemeral key, the ZK proof, and the send loop (fresh nonce, one
 //! retry on a stale nonce, one new proof on `invalid_signature`).
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -15,6 +16,12 @@ use crate::key::{EphemeralKey, KeyError};
 use crate::ledger::{Ledger, LedgerRoute};
 use crate::prover::{ProofRequest, Prover};
 use crate::tx::{InvalidNote, TransferInfo, UnsignedTransfer, ZkProof, check_note};
+
+/// Nonces this wallet remembers having used (see [`Wallet::pick_nonce`]).
+const USED_NONCES: usize = 128;
+/// How far below the node's nonce the wallet may go to find an unused one; well inside the
+/// node's window of 150 slots.
+const NONCE_STEPS_BACK: u64 = 100;
 
 /// The production JSON-RPC endpoint of the ledger.
 pub const DEFAULT_MMN_URL: &str = "https://dong.mezon.ai/mmn-api/";
@@ -106,12 +113,19 @@ pub struct Wallet {
     prover: Prover,
     /// The current proof; held across a fetch so concurrent sends share one request.
     proof: tokio::sync::Mutex<Option<ZkProof>>,
+    /// Nonces used lately, newest last.
+    used_nonces: Mutex<VecDeque<u64>>,
 }
 
 impl Wallet {
     /// A wallet with a fresh ephemeral key (from the OS RNG). No network call is made.
     pub fn new(sender: Sender, ledger: Arc<dyn Ledger>, prover: Prover) -> Result<Self, KeyError> {
-        Ok(Self::with_key(sender, ledger, prover, EphemeralKey::generate()?))
+        Ok(Self::with_key(
+            sender,
+            ledger,
+            prover,
+            EphemeralKey::generate()?,
+        ))
     }
 
     /// A wallet signing with `key`.
@@ -130,6 +144,7 @@ impl Wallet {
             ledger,
             prover,
             proof: tokio::sync::Mutex::new(None),
+            used_nonces: Mutex::new(VecDeque::with_capacity(USED_NONCES)),
         }
     }
 
@@ -212,7 +227,7 @@ impl Wallet {
         let mut proof_retry = true;
         // At most three submissions: the first, one after a stale nonce, one with a new proof.
         loop {
-            let nonce = self.ledger.current_nonce(&self.address).await?.saturating_add(1);
+            let nonce = self.pick_nonce(self.ledger.current_nonce(&self.address).await?);
             let signed = transfer.sign(&self.key, nonce, now_ms(), &proof);
             match self.ledger.add_tx(signed).await {
                 Ok(tx_hash) => {
@@ -231,6 +246,30 @@ impl Wallet {
                 Err(error) => return Err(error.into()),
             }
         }
+    }
+}
+
+impl Wallet {
+    /// The nonce for a transaction when the node's nonce is `current`: `current + 1`, unless
+    /// this wallet already used it. The nonce is a slot number (400 ms), so two identical
+    /// transfers within one slot would sign identical bytes and the second would be refused
+    /// as a duplicate; the node accepts older slots too, so the wallet steps back to one it
+    /// has not used.
+    fn pick_nonce(&self, current: u64) -> u64 {
+        let mut used = self
+            .used_nonces
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let first = current.saturating_add(1);
+        let nonce = (0..=NONCE_STEPS_BACK)
+            .map(|back| first.saturating_sub(back))
+            .find(|n| !used.contains(n))
+            .unwrap_or(first);
+        if used.len() == USED_NONCES {
+            used.pop_front();
+        }
+        used.push_back(nonce);
+        nonce
     }
 }
 

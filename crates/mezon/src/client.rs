@@ -46,6 +46,7 @@ pub(crate) struct Inner {
     pub(crate) buttons: ComponentRouter<Payload<MessageButtonClicked>, Client>,
     pub(crate) selects: ComponentRouter<Payload<DropdownBoxSelected>, Client>,
     pub(crate) streams: StreamHub,
+    pub(crate) tokens: crate::tokens::Tokens,
     pump: Mutex<Option<JoinHandle<()>>>,
     /// Serializes `login` calls.
     login_lock: tokio::sync::Mutex<()>,
@@ -97,6 +98,7 @@ impl Client {
                 dispatcher: EventDispatcher::new(config.dispatch.clone()),
                 state: Arc::new(State::new(config.cache)),
                 streams: StreamHub::new(config.event_stream_capacity),
+                tokens: crate::tokens::Tokens::default(),
                 config,
                 transport: RwLock::new(None),
                 buttons: ComponentRouter::new(),
@@ -180,6 +182,7 @@ impl Client {
         *self.inner.pump.lock().unwrap_or_else(|p| p.into_inner()) = Some(pump);
         match crate::joins::connect_sequence(self, &handle).await {
             Ok(clans) => {
+                crate::tokens::after_login(self);
                 self.emit(mezon_events::Event::Ready(Arc::new(
                     mezon_events::lifecycle::Ready {
                         user_id: self.user_id(),

@@ -31,6 +31,8 @@ pub struct ClientConfig {
     pub event_stream_capacity: usize,
     /// How long [`Client::shutdown`] waits for handlers to finish.
     pub shutdown_grace: Duration,
+    /// Token transfers: ledger and prover endpoints, receipts.
+    pub tokens: crate::tokens::TokenConfig,
 }
 
 /// Builds a [`Client`].
@@ -60,6 +62,7 @@ pub struct ClientBuilder {
     receive_own_messages: bool,
     event_stream_capacity: usize,
     shutdown_grace: Duration,
+    pub(crate) tokens: crate::tokens::TokenConfig,
 }
 
 impl ClientBuilder {
@@ -77,6 +80,7 @@ impl ClientBuilder {
             receive_own_messages: false,
             event_stream_capacity: 1024,
             shutdown_grace: Duration::from_secs(10),
+            tokens: crate::tokens::TokenConfig::default(),
         }
     }
 
@@ -250,6 +254,7 @@ impl ClientBuilder {
             receive_own_messages: self.receive_own_messages,
             event_stream_capacity: self.event_stream_capacity,
             shutdown_grace: self.shutdown_grace,
+            tokens: self.tokens,
         })
     }
 

@@ -465,6 +465,12 @@ impl User {
         self.client.send_dm(self.user.id, message).await
     }
 
+    /// Sends this user `amount` whole tokens (see [`Client::send_tokens`]); returns the
+    /// transaction hash.
+    pub async fn send_tokens(&self, amount: mezon_mmn::TokenAmount, note: &str) -> Result<String> {
+        self.client.send_tokens(self.user.id, amount, note).await
+    }
+
     /// The DM channel with this user (created and joined when needed).
     pub async fn dm_channel(&self) -> Result<Channel> {
         self.client.dm_channel(self.user.id).await

@@ -38,6 +38,7 @@ pub mod routing;
 mod send;
 mod state;
 mod stream;
+mod tokens;
 mod typed;
 
 pub use api::ApiClient;
@@ -50,6 +51,9 @@ pub use modes::{ChannelType, StreamMode};
 pub use outgoing::{Attachment, Destination, EphemeralOp, OutgoingMessage, Reaction};
 pub use state::CacheSizes;
 pub use stream::EventStream;
+pub use tokens::{TokenConfig, TokenSend};
+
+pub use mezon_mmn::{LedgerRoute, TokenAmount};
 
 pub use mezon_events::content::{self, MessageContent};
 pub use mezon_events::{
@@ -59,6 +63,7 @@ pub use mezon_events::{
 pub use mezon_transport::{RateLimits, ReconnectPolicy};
 
 pub use mezon_events as events;
+pub use mezon_mmn as mmn;
 pub use mezon_proto as proto;
 pub use mezon_transport as transport;
 

@@ -55,10 +55,8 @@ fn run_prost(
     pass: &str,
     configure: impl FnOnce(&mut prost_build::Config),
 ) -> Result<String, String> {
-    let scratch = std::env::temp_dir().join(format!(
-        "mezon-xtask-mmn-{pass}-{}",
-        std::process::id()
-    ));
+    let scratch =
+        std::env::temp_dir().join(format!("mezon-xtask-mmn-{pass}-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
     let mut config = prost_build::Config::new();
     config.out_dir(&scratch);
