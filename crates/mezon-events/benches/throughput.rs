@@ -56,9 +56,9 @@ fn decode_benches() {
 fn dispatch_bench(runtime: &tokio::runtime::Runtime, mode: DispatchMode, events: u64) {
     let dispatcher = EventDispatcher::<()>::new(
         DispatchConfig::default()
-            .with_mode(mode)
-            .with_workers(4)
-            .with_queue_capacity(256),
+            .mode(mode)
+            .workers(4)
+            .queue_capacity(256),
     );
     let handled = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&handled);
