@@ -462,3 +462,157 @@ pub(crate) fn announce(shared: &Shared, accepted: &AcceptedTx) {
     drop(state);
     shared.notify();
 }
+
+#[cfg(test)]
+mod tests {
+    use mezon_mmn::tx::{TransferInfo, UnsignedTransfer, ZkProof};
+    use mezon_mmn::{EphemeralKey, TokenAmount};
+
+    use super::*;
+
+    const BOT: i64 = 1_000_000_001;
+    const ALICE: i64 = 42;
+
+    /// A ledger, a key with a granted proof, and a valid transfer of `tokens` to ALICE.
+    fn setup(tokens: u64) -> (Ledger, EphemeralKey, ZkProof, UnsignedTransfer) {
+        let mut ledger = Ledger::new(BOT);
+        let key = EphemeralKey::from_seed(&[9; 32]);
+        let address = Address::of_user(BOT);
+        let (proof, public_input) = ledger
+            .prove(
+                &BOT.to_string(),
+                &key.public_key_base58(),
+                address.as_str(),
+                true,
+            )
+            .expect("granted");
+        let transfer = UnsignedTransfer {
+            sender: address,
+            recipient: Address::of_user(ALICE),
+            amount: TokenAmount::new(tokens).expect("positive"),
+            note: "hi".to_owned(),
+            extra_info: TransferInfo::new(BOT, "", ALICE).to_json(),
+        };
+        (
+            ledger,
+            key,
+            ZkProof {
+                proof,
+                public_input,
+            },
+            transfer,
+        )
+    }
+
+    fn code(error: &str) -> String {
+        serde_json::from_str::<serde_json::Value>(error)
+            .ok()
+            .and_then(|v| v["code"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| error.to_owned())
+    }
+
+    #[tokio::test]
+    async fn accepts_a_real_signature_and_moves_the_balance() {
+        let (mut ledger, key, proof, transfer) = setup(5);
+        let nonce = ledger.current_nonce() + 1;
+        let accepted = ledger
+            .add_tx(transfer.sign(&key, nonce, 0, &proof), MmnRoute::JsonRpc)
+            .expect("accepted");
+        assert_eq!(accepted.verified_key, key.public_key_base58());
+        assert_eq!(accepted.tx_hash.len(), 64);
+        assert_eq!(
+            ledger.balance_of(Address::of_user(ALICE).as_str()),
+            5 * UNIT
+        );
+        assert_eq!(
+            ledger.balance_of(Address::of_user(BOT).as_str()),
+            (u128::from(BOT_FUNDS) - 5) * UNIT
+        );
+    }
+
+    /// `signed` with one edit to its transaction (the signature is left as it was).
+    fn edited(signed: &SignedTxMsg, edit: impl Fn(&mut mezon_proto::mmn::TxMsg)) -> SignedTxMsg {
+        let mut signed = signed.clone();
+        if let Some(tx) = signed.tx_msg.as_mut() {
+            edit(tx);
+        }
+        signed
+    }
+
+    #[tokio::test]
+    async fn refusals_come_in_the_protocol_order() {
+        let (mut ledger, key, proof, transfer) = setup(5);
+        let nonce = ledger.current_nonce() + 1;
+        let signed = transfer.sign(&key, nonce, 0, &proof);
+        let mut submit = |s: SignedTxMsg| {
+            ledger
+                .add_tx(s, MmnRoute::Grpc)
+                .map(|a| a.tx_hash)
+                .map_err(|e| code(&e))
+        };
+        // A refused sequence wins over a bad amount: lengths and sequences come first.
+        let both = edited(&signed, |m| {
+            m.text_data = "a}}b".into();
+            m.amount = "0".into();
+        });
+        assert_eq!(submit(both), Err("invalid_request".into()));
+        let short = edited(&signed, |m| m.recipient = "abc".into());
+        assert_eq!(submit(short), Err("invalid_request".into()));
+        let padded = edited(&signed, |m| m.amount = "05".into());
+        assert_eq!(submit(padded), Err("invalid_amount".into()));
+        let long = edited(&signed, |m| m.text_data = "x".repeat(513));
+        assert!(submit(long).is_err_and(|e| e.starts_with("memo too long")));
+        let ahead = edited(&signed, |m| m.nonce += 5);
+        assert_eq!(submit(ahead), Err("nonce_too_high".into()));
+        let behind = edited(&signed, |m| m.nonce = 1);
+        assert_eq!(submit(behind), Err("nonce_too_low".into()));
+        // Changing a signed field breaks the real Ed25519 signature.
+        let forged = edited(&signed, |m| m.amount = "6000000".into());
+        assert_eq!(submit(forged), Err("invalid_signature".into()));
+        let unproven = edited(&signed, |m| m.zk_proof.clear());
+        assert_eq!(submit(unproven), Err("invalid_signature".into()));
+        assert!(submit(signed.clone()).is_ok());
+        assert_eq!(submit(signed), Err("duplicate_transaction".into()));
+    }
+
+    #[tokio::test]
+    async fn insufficient_funds() {
+        let (mut ledger, key, proof, transfer) = setup(BOT_FUNDS + 1);
+        let nonce = ledger.current_nonce() + 1;
+        let refused = ledger.add_tx(transfer.sign(&key, nonce, 0, &proof), MmnRoute::JsonRpc);
+        assert_eq!(
+            refused.map_err(|e| code(&e)).err().as_deref(),
+            Some("insufficient_funds")
+        );
+        assert!(ledger.accepted.is_empty());
+    }
+
+    #[test]
+    fn the_prover_checks_the_address_and_the_key() {
+        let mut ledger = Ledger::new(BOT);
+        let key = EphemeralKey::from_seed(&[1; 32]).public_key_base58();
+        let wrong = Address::of_user(ALICE);
+        assert!(
+            ledger
+                .prove("1000000001", &key, wrong.as_str(), true)
+                .is_err()
+        );
+        let right = Address::of_user(BOT);
+        assert!(
+            ledger
+                .prove("1000000001", "short", right.as_str(), true)
+                .is_err()
+        );
+        assert!(
+            ledger
+                .prove("1000000001", &key, right.as_str(), false)
+                .is_err()
+        );
+        assert!(
+            ledger
+                .prove("1000000001", &key, right.as_str(), true)
+                .is_ok()
+        );
+        assert_eq!(ledger.prove_calls.iter().filter(|c| c.granted).count(), 1);
+    }
+}

@@ -17,22 +17,14 @@ use crate::client::Client;
 use crate::config::ClientBuilder;
 use crate::error::{Error, Result};
 
-/// Where token transfers go, and what the client does after one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where token transfers go, and what the client does after one. The default is production
+/// over JSON-RPC, without receipts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TokenConfig {
     /// The ledger and prover endpoints (production over JSON-RPC by default).
     pub endpoints: MmnEndpoints,
     /// DM the receiver a short receipt after each transfer (off by default).
     pub dm_receipt: bool,
-}
-
-impl Default for TokenConfig {
-    fn default() -> Self {
-        Self {
-            endpoints: MmnEndpoints::default(),
-            dm_receipt: false,
-        }
-    }
 }
 
 /// Builder options for token transfers.
