@@ -115,6 +115,8 @@ pub(crate) struct Inner {
     pub(crate) raw: crate::raw::RawHub,
     pub(crate) tokens: crate::tokens::Tokens,
     pump: Mutex<Option<JoinHandle<()>>>,
+    /// The agent event stream reader, when enabled.
+    agent: Mutex<Option<JoinHandle<()>>>,
     /// Serializes `login` calls.
     login_lock: tokio::sync::Mutex<()>,
     /// Where the client is in its life; see [`Phase`].
@@ -172,6 +174,7 @@ impl Client {
             selects: RouteTable::default(),
             message_flights: SingleFlight::new(),
             pump: Mutex::new(None),
+            agent: Mutex::new(None),
             login_lock: tokio::sync::Mutex::new(()),
             phase: watch::channel(Phase::Running).0,
         });
@@ -276,6 +279,7 @@ impl Client {
                 )))
                 .await;
                 tracing::info!(clans, "ready");
+                self.start_agent_events();
                 Ok(())
             }
             Err(e) => {
@@ -300,8 +304,43 @@ impl Client {
         });
     }
 
+    fn start_agent_events(&self) {
+        let config = &self.inner.config;
+        let Some(url) = &config.agent_event_url else {
+            return;
+        };
+        let stream = crate::agent_events::AgentStream::new(
+            url,
+            config.credentials.bot_id,
+            config.credentials.api_key.expose(),
+        );
+        let task = tokio::spawn(crate::agent_events::run(
+            self.task_handle(),
+            stream,
+            config.transport.request_timeout,
+        ));
+        let old = self
+            .inner
+            .agent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(task);
+        if let Some(old) = old {
+            old.abort();
+        }
+    }
+
     /// Closes the socket and waits for the event pump to finish.
     async fn close_link(&self) {
+        let agent = self
+            .inner
+            .agent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(agent) = agent {
+            agent.abort();
+        }
         let handle = self
             .inner
             .transport

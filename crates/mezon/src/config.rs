@@ -33,6 +33,9 @@ pub struct ClientConfig {
     pub shutdown_grace: Duration,
     /// Token transfers: ledger and prover endpoints, receipts.
     pub tokens: crate::tokens::TokenConfig,
+    /// Where the AI-agent event stream is served, when the bot reads it (see
+    /// [`ClientBuilder::agent_events`]).
+    pub agent_event_url: Option<String>,
 }
 
 /// Builds a [`Client`].
@@ -64,6 +67,7 @@ pub struct ClientBuilder {
     event_stream_capacity: usize,
     shutdown_grace: Duration,
     pub(crate) tokens: crate::tokens::TokenConfig,
+    agent_event_url: Option<String>,
 }
 
 impl ClientBuilder {
@@ -82,6 +86,7 @@ impl ClientBuilder {
             event_stream_capacity: 1024,
             shutdown_grace: Duration::from_secs(10),
             tokens: crate::tokens::TokenConfig::default(),
+            agent_event_url: None,
         }
     }
 
@@ -223,6 +228,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Reads the AI-agent session events (`on_session_started`, `on_session_ended`,
+    /// `on_room_summary_done`) from the agent event stream at `url` (its base, e.g.
+    /// `https://agent.example.com`), from login to shutdown. Off by default.
+    pub fn agent_events(mut self, url: impl Into<String>) -> Self {
+        self.agent_event_url = Some(url.into());
+        self
+    }
+
     fn resolved_base_url(&self) -> String {
         if let Some(url) = &self.base_url {
             return url.trim_end_matches('/').to_owned();
@@ -256,6 +269,7 @@ impl ClientBuilder {
             event_stream_capacity: self.event_stream_capacity,
             shutdown_grace: self.shutdown_grace,
             tokens: self.tokens,
+            agent_event_url: self.agent_event_url,
         })
     }
 
