@@ -322,12 +322,13 @@ impl MmnFakes {
         let bot_id = shared.lock().config.bot_id;
         let ledger = Arc::new(Mutex::new(Ledger::new(bot_id)));
         let bind = || async {
-            let listener = TcpListener::bind(("127.0.0.1", 0))
+            let any = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
+            let listener = TcpListener::bind(any)
                 .await
-                .map_err(|source| StartError::Bind { port: 0, source })?;
+                .map_err(|source| StartError::Bind { addr: any, source })?;
             let addr = listener
                 .local_addr()
-                .map_err(|source| StartError::Bind { port: 0, source })?;
+                .map_err(|source| StartError::Bind { addr: any, source })?;
             Ok::<_, StartError>((listener, addr))
         };
         let (http, http_addr) = bind().await?;
