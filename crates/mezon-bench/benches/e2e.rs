@@ -172,7 +172,12 @@ fn drive(o: &Options) {
     for run in 0..o.runs {
         let out = Command::new(&exe)
             .args(["--single", "--variant", &o.variant])
-            .args(["--n", &o.n.to_string(), "--channels", &o.channels.to_string()])
+            .args([
+                "--n",
+                &o.n.to_string(),
+                "--channels",
+                &o.channels.to_string(),
+            ])
             .stderr(Stdio::inherit())
             .output()
             .expect("run");
@@ -601,7 +606,10 @@ fn serve(channels: u64) {
         });
         let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
         while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(n) = line.strip_prefix("blast ").and_then(|n| n.trim().parse().ok()) {
+            if let Some(n) = line
+                .strip_prefix("blast ")
+                .and_then(|n| n.trim().parse().ok())
+            {
                 let target = conns.lock().expect("lock").last().cloned();
                 if let Some(target) = target {
                     let _ = target.send(n).await;
@@ -636,11 +644,15 @@ fn blast_frame(i: u64, channels: u64, content: &str) -> Bytes {
     .into()
 }
 
-async fn proxy_conn(tcp: TcpStream, upstream: std::net::SocketAddr, mut blasts: mpsc::Receiver<u64>, channels: u64) {
+async fn proxy_conn(
+    tcp: TcpStream,
+    upstream: std::net::SocketAddr,
+    mut blasts: mpsc::Receiver<u64>,
+    channels: u64,
+) {
     let path = Arc::new(Mutex::new(String::new()));
     let seen = Arc::clone(&path);
-    let callback = move |req: &tokio_tungstenite::tungstenite::handshake::server::Request,
-                         resp| {
+    let callback = move |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
         *seen.lock().expect("lock") = req.uri().to_string();
         Ok(resp)
     };

@@ -49,7 +49,7 @@ pub use handles::{Channel, Clan, Message, User};
 pub use modes::{ChannelType, StreamMode};
 pub use outgoing::{Attachment, Destination, EphemeralOp, OutgoingMessage, Reaction};
 pub use state::CacheSizes;
-pub use stream::EventStream;
+pub use stream::{EventStream, Lagged, LossyEventStream};
 
 pub use mezon_events::content::{self, MessageContent};
 pub use mezon_events::{
