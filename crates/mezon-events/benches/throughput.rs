@@ -126,9 +126,9 @@ fn handlers_bench(runtime: &tokio::runtime::Runtime, handlers: usize, events: u6
 fn dispatch_bench(runtime: &tokio::runtime::Runtime, mode: DispatchMode, events: u64) {
     let dispatcher = EventDispatcher::<()>::new(
         DispatchConfig::default()
-            .with_mode(mode)
-            .with_workers(4)
-            .with_queue_capacity(256),
+            .mode(mode)
+            .workers(4)
+            .queue_capacity(256),
     );
     let handled = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&handled);

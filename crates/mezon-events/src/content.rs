@@ -52,6 +52,7 @@ pub enum ContentError {
 /// (`ChannelMessage.mentions`, `ChannelMessageSend.mentions`), so the builder collects them
 /// there for the sender.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[must_use]
 pub struct MessageContent {
     /// `t`: the text.
     #[serde(rename = "t", default, skip_serializing_if = "Option::is_none")]

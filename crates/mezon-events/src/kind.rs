@@ -20,12 +20,6 @@ impl EventKind {
             None
         }
     }
-
-    /// Whether this is an SDK lifecycle kind (connected, disconnected, …) rather than an
-    /// Envelope variant.
-    pub const fn is_lifecycle(self) -> bool {
-        self.field_number().is_none()
-    }
 }
 
 impl fmt::Display for EventKind {

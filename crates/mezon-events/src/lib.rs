@@ -53,6 +53,7 @@
 
 pub use mezon_proto as proto;
 
+pub mod agent;
 pub mod content;
 pub mod dispatch;
 pub mod event;

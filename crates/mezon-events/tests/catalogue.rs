@@ -9,10 +9,10 @@ use mezon_events::proto::realtime::{Envelope, envelope};
 use mezon_events::{DecodeError, Event, EventKind, EventKindSet, peek};
 
 #[test]
-fn catalogue_has_one_kind_per_envelope_field_plus_lifecycle() {
+fn catalogue_has_one_kind_per_envelope_field_plus_lifecycle_agent_and_unknown() {
     let wire: Vec<_> = EventKind::ALL
         .iter()
-        .filter(|k| !k.is_lifecycle())
+        .filter(|k| k.field_number().is_some())
         .collect();
     assert_eq!(wire.len(), 99);
     let numbers: Vec<u32> = wire.iter().filter_map(|k| k.field_number()).collect();
@@ -32,6 +32,17 @@ fn catalogue_has_one_kind_per_envelope_field_plus_lifecycle() {
             "ready"
         ]
     );
+    let agent: Vec<&str> = EventKind::ALL
+        .iter()
+        .filter(|k| k.is_agent())
+        .map(|k| k.name())
+        .collect();
+    assert_eq!(
+        agent,
+        ["session_started", "session_ended", "room_summary_done"]
+    );
+    assert_eq!(EventKind::ALL.last(), Some(&EventKind::Unknown));
+    assert_eq!(EventKind::COUNT, 99 + 5 + 3 + 1);
     for (i, kind) in EventKind::ALL.iter().enumerate() {
         assert_eq!(kind.index(), i);
         assert_eq!(EventKind::from_index(i), Some(*kind));

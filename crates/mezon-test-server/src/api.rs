@@ -346,10 +346,12 @@ fn account(state: &State, user_id: i64) -> api::Account {
 
 /// Direction of a history page, relative to `message_id`.
 const AFTER: i32 = 2;
+const AROUND: i32 = 3;
 const DEFAULT_PAGE: usize = 50;
 
 /// History, newest first: with `message_id` 0 the latest `limit` messages; otherwise the
-/// `limit` messages just before it (direction 1, the default) or just after it (direction 2).
+/// `limit` messages just before it (direction 1, the default), just after it (direction 2),
+/// or around it, the message included (direction 3).
 fn list_channel_messages(
     state: &State,
     request: &api::ListChannelMessagesRequest,
@@ -362,6 +364,13 @@ fn list_channel_messages(
     let all = state.messages(request.channel_id);
     let mut page: Vec<api::ChannelMessage> = if request.message_id == 0 {
         all.iter().rev().take(limit).cloned().collect()
+    } else if request.direction == AROUND {
+        // Up to half the page before the id, the message itself, and the rest after it.
+        let at = all.partition_point(|m| m.message_id < request.message_id);
+        let start = at.saturating_sub(limit / 2);
+        let mut around: Vec<_> = all.iter().skip(start).take(limit).cloned().collect();
+        around.reverse();
+        around
     } else if request.direction == AFTER {
         let mut after: Vec<_> = all
             .iter()

@@ -137,6 +137,18 @@ fn handle_message(state: &mut State, conn: ConnId, cid: i32, message: M) -> Repl
         | M::CustomStatusEvent(_)
         | M::VoiceJoinedEvent(_)
         | M::VoiceLeavedEvent(_)) => Reply::envelope(echoed),
+        M::CheckNameExistedEvent(mut check) => {
+            // Type 0 checks clan names, any other a channel name in `clan_id`.
+            check.exist = match check.r#type {
+                0 => state.world.clans.iter().any(|c| c.name == check.name),
+                _ => state
+                    .world
+                    .channels
+                    .iter()
+                    .any(|c| c.clan_id == check.clan_id && c.name == check.name),
+            };
+            Reply::envelope(M::CheckNameExistedEvent(check))
+        }
         M::StatusUpdate(_) => Reply::envelope(M::Status(realtime::Status::default())),
         M::Ping(_) => pong(state),
         M::ApiRequestEvent(request) => api_request(state, conn, cid, &request),

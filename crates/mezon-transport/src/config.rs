@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use rand::Rng;
-
 /// The public Mezon gateway, used when no base URL is given.
 pub const DEFAULT_BASE_URL: &str = "https://gw.mezon.ai:443";
 
@@ -11,6 +9,7 @@ pub const DEFAULT_BASE_URL: &str = "https://gw.mezon.ai:443";
 /// chained setters; every setting has a sensible default.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+#[must_use]
 pub struct TransportConfig {
     /// Login base URL (`{base_url}/v2/apps/authenticate/token`).
     pub base_url: String,
@@ -196,6 +195,7 @@ impl TransportConfig {
 /// Attempt `n` (from 1) waits a random time in `[0, min(max_delay, initial_delay * multiplier^(n-1))]`.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[must_use]
 pub struct ReconnectPolicy {
     /// Ceiling of the first attempt's delay (default 1 s).
     pub initial_delay: Duration,
@@ -261,20 +261,32 @@ impl ReconnectPolicy {
         }
     }
 
-    /// The jittered delay of attempt `attempt`: uniform in `[0, ceiling(attempt)]`.
-    pub fn delay(&self, attempt: u32, rng: &mut impl Rng) -> Duration {
+    /// The jittered delay of attempt `attempt` for a uniform random `unit` in `[0, 1]`:
+    /// `unit × ceiling(attempt)` (full jitter). `unit` is clamped into `[0, 1]`, so the
+    /// caller picks the random source and no random-number crate shows in this API.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mezon_transport::ReconnectPolicy;
+    /// let policy = ReconnectPolicy::default();
+    /// assert_eq!(policy.delay(3, 0.5), policy.ceiling(3) / 2);
+    /// assert_eq!(policy.delay(3, 7.0), policy.ceiling(3));
+    /// ```
+    pub fn delay(&self, attempt: u32, unit: f64) -> Duration {
         let ceiling = self.ceiling(attempt);
-        if ceiling.is_zero() {
-            return ceiling;
-        }
-        Duration::try_from_secs_f64(rng.random_range(0.0..=ceiling.as_secs_f64()))
-            .unwrap_or(ceiling)
+        let unit = if unit.is_finite() {
+            unit.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * unit).unwrap_or(ceiling)
     }
 }
 
 /// Outbound pacing with token buckets. `None` disables a limit.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[must_use]
 pub struct RateLimits {
     /// Socket frames per second (default 80); pings are never held back.
     pub socket_per_second: Option<f64>,
@@ -312,7 +324,7 @@ impl RateLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
+    use rand::{Rng as _, SeedableRng};
 
     #[test]
     fn backoff_ceiling_doubles_to_the_cap() {
@@ -328,8 +340,9 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         for attempt in 1..=10 {
             let ceiling = policy.ceiling(attempt);
-            let samples: Vec<Duration> =
-                (0..500).map(|_| policy.delay(attempt, &mut rng)).collect();
+            let samples: Vec<Duration> = (0..500)
+                .map(|_| policy.delay(attempt, rng.random_range(0.0..=1.0)))
+                .collect();
             assert!(samples.iter().all(|d| *d <= ceiling), "attempt {attempt}");
             let min = samples.iter().min().copied().unwrap_or_default();
             let max = samples.iter().max().copied().unwrap_or_default();

@@ -95,32 +95,22 @@ pub(crate) fn install(client: &Client) {
             client.inner.state.left_clan(removed.clan_id);
         }
     });
-    let _ = d.on_internal(
-        EventKind::MessageButtonClicked,
-        |event, client: Client| async move {
-            if let Event::MessageButtonClicked(click) = &*event {
-                let payload = mezon_events::Payload::from_arc(click.clone());
-                let id = click.button_id.clone();
-                client
-                    .inner
-                    .buttons
-                    .dispatch(&id, payload, client.clone())
-                    .await;
-            }
-        },
-    );
-    let _ = d.on_internal(
-        EventKind::DropdownBoxSelected,
-        |event, client: Client| async move {
-            if let Event::DropdownBoxSelected(selected) = &*event {
-                let payload = mezon_events::Payload::from_arc(selected.clone());
-                let id = selected.selectbox_id.clone();
-                client
-                    .inner
-                    .selects
-                    .dispatch(&id, payload, client.clone())
-                    .await;
-            }
-        },
-    );
+    let _ = d.on_internal(EventKind::MessageButtonClicked, |event, client: Client| {
+        if let Event::MessageButtonClicked(click) = &*event {
+            unrouted(&client.inner.buttons, "button", &click.button_id);
+        }
+    });
+    let _ = d.on_internal(EventKind::DropdownBoxSelected, |event, client: Client| {
+        if let Event::DropdownBoxSelected(selected) = &*event {
+            unrouted(&client.inner.selects, "select", &selected.selectbox_id);
+        }
+    });
+}
+
+/// Says so when an interaction matches no route while routes exist (a typo in an id is the
+/// usual cause), rather than ignoring it silently.
+fn unrouted(routes: &crate::routing::RouteTable, what: &str, id: &str) {
+    if !routes.is_empty() && routes.winner(id).is_none() {
+        tracing::debug!(what, id, "no route for this component id");
+    }
 }

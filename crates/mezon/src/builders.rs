@@ -20,6 +20,7 @@ pub use mezon_events::content::{AnimationComponent, ButtonStyle, RadioOption, Se
 /// assert_eq!(row.components.len(), 2);
 /// ```
 #[derive(Debug, Clone, Default)]
+#[must_use]
 pub struct ButtonBuilder {
     buttons: Vec<Component>,
 }
@@ -69,6 +70,7 @@ impl From<ButtonBuilder> for ActionRow {
 /// assert_eq!(embed.fields[0].inputs.as_ref().map(|c| c.id.as_str()), Some("fruit"));
 /// ```
 #[derive(Debug, Clone, Default)]
+#[must_use]
 pub struct InteractiveBuilder {
     embed: Embed,
 }

@@ -1,6 +1,8 @@
 //! The [`Client`]: configuration, login, handler registration, shutdown.
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+
+use futures_util::FutureExt as _;
 
 use mezon_events::dispatch::HandlerReturn;
 use mezon_events::proto::realtime::{DropdownBoxSelected, MessageButtonClicked};
@@ -13,12 +15,16 @@ use crate::api::ApiClient;
 use crate::config::{ClientBuilder, ClientConfig};
 use crate::error::{ConfigError, Error, Result};
 use crate::handles::Message;
-use crate::routing::ComponentRouter;
-use crate::state::State;
+use crate::routing::RouteTable;
+use crate::state::{SingleFlight, State};
 use crate::stream::StreamHub;
 
 /// A Mezon bot client. Cheap to clone: clones share one connection, one set of handlers and
 /// one cache.
+///
+/// Dropping the last clone stops the client as [`Client::shutdown`] would (socket closed,
+/// tasks ended, in the background on the current tokio runtime); call `shutdown` yourself to
+/// wait for that. Clones held by running handlers count: the client lives while they run.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), mezon::Error> {
@@ -33,9 +39,68 @@ use crate::stream::StreamHub;
 /// client.run_until_shutdown().await;
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
+    owner: Owner,
+}
+
+/// Whether a handle keeps the client alive. The bot author's clones (and those handed to
+/// handlers) do; the client's own tasks (the event pump) hold a weak one, so dropping the
+/// author's last clone stops the client instead of leaking its socket and tasks.
+enum Owner {
+    Strong(Arc<Lifeline>),
+    Weak(Weak<Lifeline>),
+}
+
+/// Dropped with the last strong [`Client`]: stops the client.
+struct Lifeline {
+    inner: Weak<Inner>,
+}
+
+impl Drop for Lifeline {
+    fn drop(&mut self) {
+        let Some(inner) = self.inner.upgrade() else {
+            return;
+        };
+        if !matches!(
+            *inner.phase.borrow(),
+            Phase::Running | Phase::Requested | Phase::TransportEnded
+        ) {
+            return;
+        }
+        let client = Client {
+            inner,
+            owner: Owner::Weak(Weak::new()),
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                tracing::debug!("last client handle dropped; shutting down");
+                runtime.spawn(async move { client.shutdown().await });
+            }
+            // Without a runtime the client's tasks cannot run any more; drop what is left.
+            Err(_) => {
+                client.inner.phase.send_replace(Phase::Stopped);
+                drop(client.inner.transport.write().map(|mut t| t.take()));
+            }
+        }
+    }
+}
+
+impl Clone for Client {
+    fn clone(&self) -> Self {
+        let owner = match &self.owner {
+            Owner::Strong(life) => Owner::Strong(Arc::clone(life)),
+            // A clone handed out by an internal task (to a handler) keeps the client alive
+            // while it exists, as long as the client is still alive.
+            Owner::Weak(life) => life
+                .upgrade()
+                .map_or_else(|| Owner::Weak(life.clone()), Owner::Strong),
+        };
+        Self {
+            inner: Arc::clone(&self.inner),
+            owner,
+        }
+    }
 }
 
 pub(crate) struct Inner {
@@ -43,9 +108,11 @@ pub(crate) struct Inner {
     pub(crate) dispatcher: EventDispatcher<Client>,
     pub(crate) state: Arc<State>,
     pub(crate) transport: RwLock<Option<TransportHandle>>,
-    pub(crate) buttons: ComponentRouter<Payload<MessageButtonClicked>, Client>,
-    pub(crate) selects: ComponentRouter<Payload<DropdownBoxSelected>, Client>,
+    pub(crate) buttons: RouteTable,
+    pub(crate) selects: RouteTable,
+    pub(crate) message_flights: SingleFlight<i64>,
     pub(crate) streams: StreamHub,
+    pub(crate) raw: crate::raw::RawHub,
     pump: Mutex<Option<JoinHandle<()>>>,
     /// Serializes `login` calls.
     login_lock: tokio::sync::Mutex<()>,
@@ -92,22 +159,40 @@ impl Client {
 
     /// A client with a finished configuration.
     pub fn with_config(config: ClientConfig) -> Self {
+        let inner = Arc::new(Inner {
+            dispatcher: EventDispatcher::new(config.dispatch.clone()),
+            state: Arc::new(State::new(config.cache)),
+            streams: StreamHub::new(config.event_stream_capacity),
+            raw: crate::raw::RawHub::new(),
+            config,
+            transport: RwLock::new(None),
+            buttons: RouteTable::default(),
+            selects: RouteTable::default(),
+            message_flights: SingleFlight::new(),
+            pump: Mutex::new(None),
+            login_lock: tokio::sync::Mutex::new(()),
+            phase: watch::channel(Phase::Running).0,
+        });
         let client = Self {
-            inner: Arc::new(Inner {
-                dispatcher: EventDispatcher::new(config.dispatch.clone()),
-                state: Arc::new(State::new(config.cache)),
-                streams: StreamHub::new(config.event_stream_capacity),
-                config,
-                transport: RwLock::new(None),
-                buttons: ComponentRouter::new(),
-                selects: ComponentRouter::new(),
-                pump: Mutex::new(None),
-                login_lock: tokio::sync::Mutex::new(()),
-                phase: watch::channel(Phase::Running).0,
-            }),
+            owner: Owner::Strong(Arc::new(Lifeline {
+                inner: Arc::downgrade(&inner),
+            })),
+            inner,
         };
         crate::automation::install(&client);
         client
+    }
+
+    /// A handle for the client's own long-running tasks: it does not keep the client alive.
+    fn task_handle(&self) -> Self {
+        let owner = match &self.owner {
+            Owner::Strong(life) => Owner::Weak(Arc::downgrade(life)),
+            Owner::Weak(life) => Owner::Weak(life.clone()),
+        };
+        Self {
+            inner: Arc::clone(&self.inner),
+            owner,
+        }
     }
 
     /// The configuration.
@@ -176,7 +261,7 @@ impl Client {
             .transport
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Some(handle.clone());
-        let pump = tokio::spawn(crate::pump::run(self.clone(), inbound));
+        let pump = tokio::spawn(crate::pump::run(self.task_handle(), inbound));
         *self.inner.pump.lock().unwrap_or_else(|p| p.into_inner()) = Some(pump);
         match crate::joins::connect_sequence(self, &handle).await {
             Ok(clans) => {
@@ -242,6 +327,7 @@ impl Client {
     }
 
     pub(crate) async fn emit(&self, event: mezon_events::Event) {
+        self.inner.raw.publish_lifecycle(&event).await;
         self.inner.streams.publish(&event).await;
         self.inner.dispatcher.dispatch(event, self.clone()).await;
     }
@@ -278,6 +364,7 @@ impl Client {
             tracing::warn!("handlers did not finish within the shutdown grace period");
         }
         self.inner.streams.close();
+        self.inner.raw.close();
         self.inner.phase.send_replace(Phase::Stopped);
         tracing::info!("client stopped");
     }
@@ -341,23 +428,52 @@ impl Client {
             })
     }
 
-    /// Runs `handler` when a button whose id matches `pattern` is clicked (an exact id or a
-    /// prefix ending in `*`).
-    pub fn on_button<F, Fut>(&self, pattern: &str, handler: F)
+    /// Runs `handler` (sync or async) when a button whose id matches `pattern` is clicked:
+    /// an exact id, or a prefix ending in `*`. For each click the best pattern wins (an exact
+    /// route, else the longest prefix) and every handler of that pattern runs; routes are
+    /// never replaced. [`Subscription::unsubscribe`] removes the route.
+    ///
+    /// ```no_run
+    /// # fn demo(client: &mezon::Client) {
+    /// let _route = client.on_button("vote:*", |click, _client| {
+    ///     println!("{} voted {}", click.user_id, click.button_id);
+    /// });
+    /// # }
+    /// ```
+    pub fn on_button<F, R, M>(&self, pattern: &str, handler: F) -> Subscription
     where
-        F: Fn(Payload<MessageButtonClicked>, Client) -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = ()> + Send + 'static,
+        F: Fn(Payload<MessageButtonClicked>, Client) -> R + Send + Sync + 'static,
+        R: HandlerReturn<M>,
     {
-        self.inner.buttons.route(pattern, handler);
+        let route = self.inner.buttons.add(pattern);
+        self.inner
+            .dispatcher
+            .on_message_button_clicked(move |click, client: Client| {
+                if route.wins(&client.inner.buttons, &click.button_id) {
+                    handler(click, client).into_handler_future()
+                } else {
+                    futures_util::future::ready(Ok(())).boxed()
+                }
+            })
     }
 
-    /// Runs `handler` when a select whose id matches `pattern` changes.
-    pub fn on_select<F, Fut>(&self, pattern: &str, handler: F)
+    /// Runs `handler` (sync or async) when a select whose id matches `pattern` changes; the
+    /// same routing rules as [`Client::on_button`].
+    pub fn on_select<F, R, M>(&self, pattern: &str, handler: F) -> Subscription
     where
-        F: Fn(Payload<DropdownBoxSelected>, Client) -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = ()> + Send + 'static,
+        F: Fn(Payload<DropdownBoxSelected>, Client) -> R + Send + Sync + 'static,
+        R: HandlerReturn<M>,
     {
-        self.inner.selects.route(pattern, handler);
+        let route = self.inner.selects.add(pattern);
+        self.inner
+            .dispatcher
+            .on_dropdown_box_selected(move |selected, client: Client| {
+                if route.wins(&client.inner.selects, &selected.selectbox_id) {
+                    handler(selected, client).into_handler_future()
+                } else {
+                    futures_util::future::ready(Ok(())).boxed()
+                }
+            })
     }
 }
 

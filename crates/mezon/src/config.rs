@@ -47,6 +47,7 @@ pub struct ClientConfig {
 /// # let _ = client; Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct ClientBuilder {
     bot_id: i64,
     api_key: Secret,
@@ -184,7 +185,7 @@ impl ClientBuilder {
 
     /// How handlers are spread over tasks.
     pub fn dispatch_mode(mut self, mode: DispatchMode) -> Self {
-        self.dispatch = self.dispatch.with_mode(mode);
+        self.dispatch = self.dispatch.mode(mode);
         self
     }
 

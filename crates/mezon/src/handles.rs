@@ -12,6 +12,11 @@ use mezon_events::ChannelMessageExt as _;
 use mezon_events::content::MessageContent;
 
 use crate::error::{Error, Result};
+
+/// `ListChannelMessagesRequest.direction` for the messages around an id, the id included.
+const AROUND: i32 = 3;
+/// How many messages a lookup by id asks for (its neighbours are cached too).
+const AROUND_PAGE: i32 = 20;
 use crate::modes::ChannelType;
 use crate::outgoing::{Destination, OutgoingMessage, Reaction};
 
@@ -69,6 +74,11 @@ impl Message {
     /// The author's username.
     pub fn username(&self) -> &str {
         &self.raw.username
+    }
+
+    /// What the message is (chat, buzz, token receipt…).
+    pub fn code(&self) -> crate::outgoing::MessageCode {
+        crate::outgoing::MessageCode::from_i32(self.raw.code)
     }
 
     /// The topic (message thread) the message belongs to, 0 if none.
@@ -318,6 +328,19 @@ impl Channel {
         self.client.join_channel(self.destination()).await
     }
 
+    /// The message `message_id` of this channel: from the cache, else from the API (see
+    /// [`Client::message`]).
+    pub async fn message(&self, message_id: i64) -> Result<Message> {
+        self.client
+            .fetch_message(self.desc.clan_id, self.desc.channel_id, message_id)
+            .await
+    }
+
+    /// Leaves the channel (`channel_leave`); the client no longer rejoins it after a reconnect.
+    pub async fn leave(&self) -> Result<()> {
+        self.client.leave_channel(self.destination()).await
+    }
+
     /// Recent messages, newest first (`ListChannelMessages`).
     pub async fn messages(&self, limit: i32) -> Result<Vec<api::ChannelMessage>> {
         let list = self
@@ -498,6 +521,77 @@ impl Client {
             )
             .await?;
         Ok(Channel::from_proto(self.clone(), desc))
+    }
+
+    /// The message `message_id` of channel `channel_id`: from the cache (messages seen or sent
+    /// since login), else from the API (`ListChannelMessages` around that id). Concurrent
+    /// misses for one message make one call; a message the server does not return is
+    /// [`Error::NotFound`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: mezon::Client) -> Result<(), mezon::Error> {
+    /// let msg = client.message(1_840_000_000_000_000_001, 1_850_000_000_000_000_042).await?;
+    /// msg.reply("found you").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn message(&self, channel_id: i64, message_id: i64) -> Result<Message> {
+        let clan_id = self
+            .inner
+            .state
+            .channels
+            .get(channel_id)
+            .map_or(0, |c| c.clan_id);
+        self.fetch_message(clan_id, channel_id, message_id).await
+    }
+
+    async fn fetch_message(
+        &self,
+        clan_id: i64,
+        channel_id: i64,
+        message_id: i64,
+    ) -> Result<Message> {
+        let state = self.inner.state.clone();
+        let cached = || {
+            state
+                .messages
+                .get(message_id)
+                .filter(|m| m.channel_id == channel_id)
+        };
+        let raw = self
+            .inner
+            .message_flights
+            .get(
+                message_id,
+                cached,
+                || async {
+                    let list = self
+                        .handle()?
+                        .call::<methods::ListChannelMessages>(api::ListChannelMessagesRequest {
+                            clan_id,
+                            channel_id,
+                            message_id,
+                            direction: AROUND,
+                            limit: AROUND_PAGE,
+                            ..api::ListChannelMessagesRequest::default()
+                        })
+                        .await?;
+                    let mut found = None;
+                    for m in list.messages {
+                        let m = std::sync::Arc::new(m);
+                        if m.message_id == message_id {
+                            found = Some(std::sync::Arc::clone(&m));
+                        }
+                        state.on_message_shared(&m);
+                    }
+                    found.ok_or(Error::NotFound {
+                        what: "message",
+                        id: message_id,
+                    })
+                },
+                |_| {},
+            )
+            .await?;
+        Ok(Message::new(self.clone(), Payload::from_arc(raw)))
     }
 
     /// A clan by id: from the cache, else the clan list is fetched again.

@@ -99,6 +99,23 @@ impl Client {
         tracing::debug!(channel_id = dest.channel_id, "joined channel");
         Ok(())
     }
+
+    /// Leaves a channel, thread or DM (`channel_leave`): the client stops rejoining it after
+    /// reconnects.
+    pub async fn leave_channel(&self, dest: Destination) -> Result<()> {
+        let join = dest.join();
+        let leave = mezon_proto::realtime::ChannelLeave {
+            clan_id: join.clan_id,
+            channel_id: join.channel_id,
+            channel_type: join.channel_type,
+            is_public: join.is_public,
+        };
+        let handle = self.handle()?;
+        self.inner.state.left_channel(dest.channel_id);
+        handle.request(Outgoing::ChannelLeave(leave)).await?;
+        tracing::debug!(channel_id = dest.channel_id, "left channel");
+        Ok(())
+    }
 }
 
 /// Redoes every clan and channel join after a reconnect (there is no resume on the server).

@@ -12,20 +12,110 @@ use mezon_events::content::{ActionRow, Embed, MessageContent};
 
 use crate::modes::{ChannelType, StreamMode};
 
-/// `ChannelMessage.code` values the client sends.
-pub mod message_code {
-    /// An ordinary chat message.
-    pub const CHAT: i32 = 0;
-    /// A new ephemeral message.
-    pub const EPHEMERAL: i32 = 12;
-    /// An update of an ephemeral message.
-    pub const UPDATE_EPHEMERAL: i32 = 14;
-    /// Deletion of an ephemeral message.
-    pub const DELETE_EPHEMERAL: i32 = 15;
+/// What a message is (`ChannelMessage.code`, the platform's TypeMessage): a chat message, a
+/// buzz, a token receipt… Set it on a send with [`OutgoingMessage::code`]; read it from a
+/// received message with [`Message::code`](crate::Message::code).
+///
+/// ```
+/// use mezon::{MessageCode, OutgoingMessage};
+/// let buzz = OutgoingMessage::from("wake up!").code(MessageCode::Buzz);
+/// assert_eq!(MessageCode::Buzz.as_i32(), 8);
+/// assert_eq!(MessageCode::from_i32(11), MessageCode::SendToken);
+/// # let _ = buzz;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum MessageCode {
+    /// An ordinary chat message (0).
+    #[default]
+    Chat,
+    /// An edit (1).
+    Edit,
+    /// A deletion (2).
+    Delete,
+    /// Typing (3).
+    Typing,
+    /// An indicator (4).
+    Indicator,
+    /// A welcome message (5).
+    Welcome,
+    /// A thread was created (6).
+    CreateThread,
+    /// A pin was created (7).
+    CreatePin,
+    /// A buzz: notifies the channel insistently (8).
+    Buzz,
+    /// A topic (9).
+    Topic,
+    /// An audit-log entry (10).
+    AuditLog,
+    /// A token transfer receipt (11).
+    SendToken,
+    /// A new ephemeral message (12).
+    Ephemeral,
+    /// An upcoming event (13).
+    UpcomingEvent,
+    /// An update of an ephemeral message (14).
+    UpdateEphemeral,
+    /// Deletion of an ephemeral message (15).
+    DeleteEphemeral,
+    /// A contact card (16).
+    Contact,
+    /// A location (17).
+    Location,
+    /// A poll (18).
+    Poll,
+    /// A code this SDK does not name (a newer platform).
+    Other(i32),
+}
+
+impl MessageCode {
+    const NAMED: [MessageCode; 19] = [
+        MessageCode::Chat,
+        MessageCode::Edit,
+        MessageCode::Delete,
+        MessageCode::Typing,
+        MessageCode::Indicator,
+        MessageCode::Welcome,
+        MessageCode::CreateThread,
+        MessageCode::CreatePin,
+        MessageCode::Buzz,
+        MessageCode::Topic,
+        MessageCode::AuditLog,
+        MessageCode::SendToken,
+        MessageCode::Ephemeral,
+        MessageCode::UpcomingEvent,
+        MessageCode::UpdateEphemeral,
+        MessageCode::DeleteEphemeral,
+        MessageCode::Contact,
+        MessageCode::Location,
+        MessageCode::Poll,
+    ];
+
+    /// The wire value.
+    pub fn as_i32(self) -> i32 {
+        match self {
+            MessageCode::Other(code) => code,
+            named => Self::NAMED
+                .iter()
+                .position(|c| *c == named)
+                .and_then(|i| i32::try_from(i).ok())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The code of a wire value ([`MessageCode::Other`] for values this SDK does not name).
+    pub fn from_i32(code: i32) -> Self {
+        usize::try_from(code)
+            .ok()
+            .and_then(|i| Self::NAMED.get(i).copied())
+            .unwrap_or(MessageCode::Other(code))
+    }
 }
 
 /// Where a message goes: the clan, the channel and what kind of channel it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Destination {
     /// The clan (0 for DMs and groups).
     pub clan_id: i64,
@@ -81,6 +171,8 @@ impl Destination {
 
 /// An attachment referenced by URL.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[must_use]
+#[non_exhaustive]
 pub struct Attachment {
     /// Where the file is.
     pub url: String,
@@ -152,6 +244,7 @@ impl Attachment {
 /// # let _ = msg;
 /// ```
 #[derive(Debug, Clone, Default)]
+#[must_use]
 pub struct OutgoingMessage {
     content: MessageContent,
     attachments: Vec<Attachment>,
@@ -160,6 +253,7 @@ pub struct OutgoingMessage {
     mention_everyone: bool,
     topic_id: i64,
     avatar: String,
+    code: MessageCode,
 }
 
 impl OutgoingMessage {
@@ -207,6 +301,12 @@ impl OutgoingMessage {
         self
     }
 
+    /// Sets what the message is (default [`MessageCode::Chat`]), e.g. [`MessageCode::Buzz`].
+    pub fn code(mut self, code: MessageCode) -> Self {
+        self.code = code;
+        self
+    }
+
     /// Sets the avatar URL shown with the message.
     pub fn avatar(mut self, url: impl Into<String>) -> Self {
         self.avatar = url.into();
@@ -238,7 +338,7 @@ impl OutgoingMessage {
             mention_everyone: self.mention_everyone,
             avatar: self.avatar.clone(),
             is_public: dest.is_public,
-            code: message_code::CHAT,
+            code: self.code.as_i32(),
             topic_id: self.topic_id,
             id: 0,
         }
@@ -333,11 +433,11 @@ pub fn ephemeral(
 ) -> EphemeralMessageSend {
     let mut send = message.to_send(dest);
     let (code, id) = match op {
-        EphemeralOp::Send => (message_code::EPHEMERAL, 0),
-        EphemeralOp::Update(id) => (message_code::UPDATE_EPHEMERAL, id),
-        EphemeralOp::Delete(id) => (message_code::DELETE_EPHEMERAL, id),
+        EphemeralOp::Send => (MessageCode::Ephemeral, 0),
+        EphemeralOp::Update(id) => (MessageCode::UpdateEphemeral, id),
+        EphemeralOp::Delete(id) => (MessageCode::DeleteEphemeral, id),
     };
-    send.code = code;
+    send.code = code.as_i32();
     send.id = id;
     EphemeralMessageSend {
         message: Some(send),
@@ -345,22 +445,26 @@ pub fn ephemeral(
     }
 }
 
-/// An emoji to react with.
+/// An emoji to react with, and how many times (the platform lets one user add the same
+/// emoji several times at once; default 1).
+///
+/// ```
+/// use mezon::Reaction;
+/// let three_cheers = Reaction::unicode("🎉").count(3);
+/// assert_eq!(three_cheers.times(), 3);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
 pub struct Reaction {
-    /// The emoji id (0 for a plain unicode emoji).
-    pub emoji_id: i64,
-    /// The emoji text or shortname.
-    pub emoji: String,
+    emoji_id: i64,
+    emoji: String,
+    count: i32,
 }
 
 impl Reaction {
     /// A unicode emoji.
     pub fn unicode(emoji: impl Into<String>) -> Self {
-        Self {
-            emoji_id: 0,
-            emoji: emoji.into(),
-        }
+        Self::custom(0, emoji)
     }
 
     /// A custom clan emoji.
@@ -368,7 +472,29 @@ impl Reaction {
         Self {
             emoji_id,
             emoji: shortname.into(),
+            count: 1,
         }
+    }
+
+    /// Reacts `count` times at once (at least 1).
+    pub fn count(mut self, count: i32) -> Self {
+        self.count = count.max(1);
+        self
+    }
+
+    /// The emoji id (0 for a plain unicode emoji).
+    pub fn emoji_id(&self) -> i64 {
+        self.emoji_id
+    }
+
+    /// The emoji text or shortname.
+    pub fn emoji(&self) -> &str {
+        &self.emoji
+    }
+
+    /// How many times.
+    pub fn times(&self) -> i32 {
+        self.count
     }
 }
 
@@ -390,7 +516,7 @@ pub fn reaction(
         emoji_id: reaction.emoji_id,
         emoji: reaction.emoji.clone(),
         action: remove,
-        count: 1,
+        count: reaction.count,
         channel_id: dest.channel_id,
         message_id,
         clan_id: dest.clan_id,
@@ -508,6 +634,31 @@ mod tests {
         assert!(!add.action && rm.action);
         assert_eq!((add.message_id, add.message_sender_id, add.mode), (5, 6, 2));
         assert_eq!(rm.emoji_id, 9);
+        assert_eq!(add.count, 1);
+        let many = reaction(
+            &text_channel(),
+            5,
+            6,
+            &Reaction::unicode("🎉").count(3),
+            false,
+        );
+        assert_eq!(many.count, 3);
+        assert_eq!(Reaction::unicode("x").count(0).times(), 1);
+    }
+
+    #[test]
+    fn message_codes_round_trip_and_reach_the_send() {
+        for code in 0..=18 {
+            assert_eq!(MessageCode::from_i32(code).as_i32(), code);
+            assert!(!matches!(
+                MessageCode::from_i32(code),
+                MessageCode::Other(_)
+            ));
+        }
+        assert_eq!(MessageCode::from_i32(99), MessageCode::Other(99));
+        assert_eq!(MessageCode::Other(99).as_i32(), 99);
+        let buzz = OutgoingMessage::from("!").code(MessageCode::Buzz);
+        assert_eq!(buzz.to_send(&text_channel()).code, 8);
     }
 
     #[test]

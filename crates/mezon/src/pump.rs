@@ -114,11 +114,14 @@ async fn handle_frame(client: &Client, frame: Bytes) {
     if let Some(kind) = peeked.kind() {
         let wanted = CACHE_KINDS
             .union(inner.dispatcher.interests())
-            .union(inner.streams.interests().0);
+            .union(inner.streams.interests().0)
+            .union(inner.raw.interests());
         if !wanted.contains(kind) {
             return;
         }
     }
+    // A cheap handle on the same buffer, kept for raw subscribers (crate::raw).
+    let raw_frame = frame.clone();
     let event = match Event::decode_peeked(frame, peeked) {
         Ok((_, event)) => event,
         Err(error) => {
@@ -130,6 +133,7 @@ async fn handle_frame(client: &Client, frame: Bytes) {
     if is_own_message(client, &event) {
         return;
     }
+    inner.raw.publish(&event, Some(&raw_frame)).await;
     client.emit(event).await;
 }
 

@@ -341,6 +341,118 @@ impl Client {
     }
 }
 
+/// What [`Client::name_exists`] checks a name against (`CheckNameExistedEvent.type`, as the
+/// official clients number it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NameKind {
+    /// Clan names (0).
+    Clan,
+    /// Channel names within a clan (1).
+    Channel,
+    /// Another type number.
+    Other(i32),
+}
+
+impl NameKind {
+    /// The wire value.
+    pub fn as_i32(self) -> i32 {
+        match self {
+            NameKind::Clan => 0,
+            NameKind::Channel => 1,
+            NameKind::Other(n) => n,
+        }
+    }
+}
+
+impl Client {
+    /// Sets the bot's custom status in `clan_id` (`custom_status_event`): `time_reset` is how
+    /// many seconds until it clears (0: never), `no_clear` keeps it across sessions.
+    pub async fn set_custom_status(
+        &self,
+        clan_id: i64,
+        status: impl Into<String>,
+        time_reset: i32,
+        no_clear: bool,
+    ) -> Result<()> {
+        let status = mezon_proto::realtime::CustomStatusEvent {
+            clan_id,
+            user_id: self.user_id(),
+            status: status.into(),
+            time_reset,
+            no_clear,
+            ..Default::default()
+        };
+        self.handle()?
+            .request(Outgoing::CustomStatusEvent(status))
+            .await?;
+        Ok(())
+    }
+
+    /// Announces that the bot joined voice channel `voice_channel_id` of `clan_id`
+    /// (`voice_joined_event`), shown as `participant`.
+    pub async fn voice_joined(
+        &self,
+        clan_id: i64,
+        voice_channel_id: i64,
+        participant: impl Into<String>,
+    ) -> Result<()> {
+        let joined = mezon_proto::realtime::VoiceJoinedEvent {
+            clan_id,
+            voice_channel_id,
+            user_id: self.user_id(),
+            participant: participant.into(),
+            ..Default::default()
+        };
+        self.handle()?
+            .request(Outgoing::VoiceJoinedEvent(joined))
+            .await?;
+        Ok(())
+    }
+
+    /// Announces that the bot left voice channel `voice_channel_id` of `clan_id`
+    /// (`voice_leaved_event`).
+    pub async fn voice_left(&self, clan_id: i64, voice_channel_id: i64) -> Result<()> {
+        let left = mezon_proto::realtime::VoiceLeavedEvent {
+            clan_id,
+            voice_channel_id,
+            voice_user_id: self.user_id(),
+            ..Default::default()
+        };
+        self.handle()?
+            .request(Outgoing::VoiceLeavedEvent(left))
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a clan or channel named `name` already exists (`check_name_existed_event`);
+    /// for channels, `clan_id` is the clan to look in.
+    pub async fn name_exists(
+        &self,
+        kind: NameKind,
+        name: impl Into<String>,
+        clan_id: i64,
+    ) -> Result<bool> {
+        let check = mezon_proto::realtime::CheckNameExistedEvent {
+            name: name.into(),
+            condition_id: clan_id,
+            r#type: kind.as_i32(),
+            clan_id,
+            exist: false,
+        };
+        let answer = self
+            .handle()?
+            .request(Outgoing::CheckNameExistedEvent(check))
+            .await?;
+        match answer.message {
+            Some(Outgoing::CheckNameExistedEvent(checked)) => Ok(checked.exist),
+            _ => Err(Error::UnexpectedAnswer {
+                request: "check_name_existed_event",
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

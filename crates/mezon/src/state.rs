@@ -16,6 +16,7 @@ use mezon_proto::realtime::{
 
 /// How many entries each cache keeps before evicting the least recently used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CacheSizes {
     /// Clans.
     pub clans: usize,
@@ -93,7 +94,7 @@ pub(crate) struct SingleFlight<K> {
 }
 
 impl<K: Hash + Eq + Copy> SingleFlight<K> {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             in_flight: Mutex::new(HashMap::new()),
         }

@@ -17,6 +17,7 @@ use crate::client::Client;
 
 /// A bounded, lossless stream of events (see [`Client::events`]). Ends when the client stops.
 #[derive(Debug)]
+#[must_use]
 pub struct EventStream {
     rx: mpsc::Receiver<Event>,
 }

@@ -335,8 +335,8 @@ async fn handlers_that_reply_during_a_burst_larger_than_the_dispatch_queue_all_g
         .rate_limits(mezon::RateLimits::disabled())
         .dispatch(
             mezon::DispatchConfig::default()
-                .with_mode(mezon::DispatchMode::Sequential)
-                .with_queue_capacity(2),
+                .mode(mezon::DispatchMode::Sequential)
+                .queue_capacity(2),
         )
         .build()
         .unwrap();

@@ -1,9 +1,10 @@
 //! Envelope oneof → the event catalogue of `mezon-events`: `EventKind` with its names, the
-//! `Event` enum with its conversions, and one typed `on_<event>` registration per kind.
+//! `Event` enum with its conversions, and one typed `on_<event>` registration per kind, both
+//! on the dispatcher (`mezon-events`) and on the `Client` (`mezon`), from the same list.
 //!
 //! The Envelope oneof is the single source of truth; the only hand-kept data here is
 //! [`DOCUMENTED_CONSTANTS`] (the names the Python SDK documents where they differ from the
-//! upper-snake field name) and the SDK lifecycle kinds.
+//! upper-snake field name), the SDK-made kinds ([`SDK_KINDS`]) and [`UNKNOWN`].
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -18,6 +19,7 @@ use super::{GeneratedFile, HEADER, envelope_variants};
 const KIND_OUT: &str = "crates/mezon-events/src/generated/kind.rs";
 const EVENT_OUT: &str = "crates/mezon-events/src/generated/event.rs";
 const HANDLERS_OUT: &str = "crates/mezon-events/src/generated/handlers.rs";
+const CLIENT_OUT: &str = "crates/mezon/src/generated/handlers.rs";
 
 /// Documented constant names (wire.md §4) that are not simply the upper-snake field name.
 const DOCUMENTED_CONSTANTS: &[(&str, &str)] = &[
@@ -34,30 +36,75 @@ const DOCUMENTED_CONSTANTS: &[(&str, &str)] = &[
     ("notifications", "NOTIFICATION"),
 ];
 
-/// SDK lifecycle kinds: (canonical name, Rust variant / payload struct, description).
-const LIFECYCLE: &[(&str, &str, &str)] = &[
-    ("connected", "Connected", "the socket is open"),
-    (
-        "disconnected",
-        "Disconnected",
-        "the socket closed or was lost",
-    ),
-    (
-        "reconnecting",
-        "Reconnecting",
-        "a reconnect attempt is scheduled",
-    ),
-    (
-        "reconnected",
-        "Reconnected",
-        "a reconnect succeeded and joins are redone",
-    ),
-    (
-        "ready",
-        "Ready",
-        "the connect sequence finished: clans joined, ready for work",
-    ),
+/// A kind the SDK produces itself rather than an Envelope field.
+struct SdkKind {
+    /// Canonical name (also the handler name: `on_<name>`).
+    name: &'static str,
+    /// The `EventKind`/`Event` variant and the payload struct.
+    variant: &'static str,
+    /// The `mezon-events` module holding the payload struct.
+    module: &'static str,
+    /// What happened, for the docs.
+    what: &'static str,
+}
+
+/// SDK-made kinds, in catalogue order after the Envelope kinds: the connection's lifecycle,
+/// then the AI-agent session events of the agent event stream (server-sent events, not the
+/// socket).
+const SDK_KINDS: &[SdkKind] = &[
+    SdkKind {
+        name: "connected",
+        variant: "Connected",
+        module: "lifecycle",
+        what: "the socket is open",
+    },
+    SdkKind {
+        name: "disconnected",
+        variant: "Disconnected",
+        module: "lifecycle",
+        what: "the socket closed or was lost",
+    },
+    SdkKind {
+        name: "reconnecting",
+        variant: "Reconnecting",
+        module: "lifecycle",
+        what: "a reconnect attempt is scheduled",
+    },
+    SdkKind {
+        name: "reconnected",
+        variant: "Reconnected",
+        module: "lifecycle",
+        what: "a reconnect succeeded and joins are redone",
+    },
+    SdkKind {
+        name: "ready",
+        variant: "Ready",
+        module: "lifecycle",
+        what: "the connect sequence finished: clans joined, ready for work",
+    },
+    SdkKind {
+        name: "session_started",
+        variant: "SessionStarted",
+        module: "agent",
+        what: "an AI-agent session started (agent event stream)",
+    },
+    SdkKind {
+        name: "session_ended",
+        variant: "SessionEnded",
+        module: "agent",
+        what: "an AI-agent session ended (agent event stream)",
+    },
+    SdkKind {
+        name: "room_summary_done",
+        variant: "RoomSummaryDone",
+        module: "agent",
+        what: "an AI agent finished a room summary (agent event stream)",
+    },
 ];
+
+/// The kind of [`Event::Unknown`]: an Envelope variant newer than the schema. Last in the
+/// catalogue; it has no payload struct (the event carries the raw envelope).
+const UNKNOWN: (&str, &str) = ("unknown", "Unknown");
 
 struct Kind {
     field: String,
@@ -99,7 +146,8 @@ pub fn generate(_root: &Path, fds: &FileDescriptorSet) -> Result<Vec<GeneratedFi
     Ok(vec![
         GeneratedFile::rust(KIND_OUT, &render_kind(&kinds))?,
         GeneratedFile::rust(EVENT_OUT, &render_event(&kinds))?,
-        GeneratedFile::rust(HANDLERS_OUT, &render_handlers(&kinds))?,
+        GeneratedFile::rust(HANDLERS_OUT, &render_handlers(&kinds, Target::Dispatcher))?,
+        GeneratedFile::rust(CLIENT_OUT, &render_handlers(&kinds, Target::Client))?,
     ])
 }
 
@@ -117,9 +165,11 @@ fn check_unique_names(kinds: &[Kind]) -> Result<(), String> {
             names
         })
         .chain(
-            LIFECYCLE
+            SDK_KINDS
                 .iter()
-                .flat_map(|(n, _, _)| [(*n).to_owned(), n.to_ascii_uppercase()]),
+                .map(|k| k.name)
+                .chain([UNKNOWN.0])
+                .flat_map(|n| [n.to_owned(), n.to_ascii_uppercase()]),
         );
     for name in names {
         if !seen.insert(name.clone()) {
@@ -130,7 +180,8 @@ fn check_unique_names(kinds: &[Kind]) -> Result<(), String> {
     for name in kinds
         .iter()
         .map(|k| handler_name(&k.field))
-        .chain(LIFECYCLE.iter().map(|(n, _, _)| handler_name(n)))
+        .chain(SDK_KINDS.iter().map(|k| handler_name(k.name)))
+        .chain([handler_name(UNKNOWN.0)])
     {
         if !methods.insert(name.clone()) {
             return Err(format!("handler method {name} is generated twice"));
@@ -182,13 +233,13 @@ fn handler_name(field: &str) -> String {
 }
 
 fn render_kind(kinds: &[Kind]) -> String {
-    let count = kinds.len() + LIFECYCLE.len();
+    let count = kinds.len() + SDK_KINDS.len() + 1;
     let mut s = String::from(HEADER);
     s.push_str("// Included by `src/kind.rs`.\n\n");
     let _ = writeln!(
         s,
         "/// What an [`Event`](crate::Event) is: one kind per `Envelope` oneof field ({} in all, \
-         field numbers {}..={}), then the SDK lifecycle kinds.\n///\n\
+         field numbers {}..={}), then the SDK lifecycle kinds, the AI-agent session kinds and `unknown`.\n///\n\
          /// Every oneof field has a kind, including request/answer-only ones such as `ping`: \
          the catalogue mirrors the schema one-to-one rather than guessing what a server pushes.\n\
          /// Parse with [`str::parse`] from the canonical name ([`EventKind::name`], the Envelope \
@@ -207,13 +258,24 @@ fn render_kind(kinds: &[Kind]) -> String {
             k.field, k.number, k.payload, k.variant
         );
     }
-    for (i, (name, variant, what)) in LIFECYCLE.iter().enumerate() {
+    for (i, k) in SDK_KINDS.iter().enumerate() {
         let _ = writeln!(
             s,
-            "/// Lifecycle `{name}`: {what}.\n{variant} = {},",
+            "/// {} `{}`: {}.\n{} = {},",
+            sdk_group(k),
+            k.name,
+            k.what,
+            k.variant,
             kinds.len() + i
         );
     }
+    let _ = writeln!(
+        s,
+        "/// `{}`: an Envelope variant newer than this schema ([`Event::Unknown`](crate::Event::Unknown)).\n{} = {},",
+        UNKNOWN.0,
+        UNKNOWN.1,
+        kinds.len() + SDK_KINDS.len()
+    );
     s.push_str("}\n\n");
 
     s.push_str("impl EventKind {\n");
@@ -225,7 +287,7 @@ fn render_kind(kinds: &[Kind]) -> String {
     for k in kinds {
         let _ = writeln!(s, "EventKind::{},", k.variant);
     }
-    for (_, variant, _) in LIFECYCLE {
+    for variant in sdk_variants() {
         let _ = writeln!(s, "EventKind::{variant},");
     }
     s.push_str("];\n\n");
@@ -236,7 +298,7 @@ fn render_kind(kinds: &[Kind]) -> String {
     for k in kinds {
         let _ = writeln!(s, "EventKind::{} => {:?},", k.variant, k.field);
     }
-    for (name, variant, _) in LIFECYCLE {
+    for (name, variant) in sdk_names() {
         let _ = writeln!(s, "EventKind::{variant} => {name:?},");
     }
     s.push_str("}\n}\n\n");
@@ -248,7 +310,7 @@ fn render_kind(kinds: &[Kind]) -> String {
     for k in kinds {
         let _ = writeln!(s, "EventKind::{} => {:?},", k.variant, k.constant);
     }
-    for (name, variant, _) in LIFECYCLE {
+    for (name, variant) in sdk_names() {
         let _ = writeln!(
             s,
             "EventKind::{variant} => {:?},",
@@ -258,12 +320,12 @@ fn render_kind(kinds: &[Kind]) -> String {
     s.push_str("}\n}\n\n");
 
     s.push_str(
-        "/// The Envelope oneof field number, `None` for lifecycle kinds.\npub const fn field_number(self) -> Option<u32> {\nmatch self {\n",
+        "/// The Envelope oneof field number, `None` for SDK-made kinds and `unknown`.\npub const fn field_number(self) -> Option<u32> {\nmatch self {\n",
     );
     for k in kinds {
         let _ = writeln!(s, "EventKind::{} => Some({}),", k.variant, k.number);
     }
-    for (_, variant, _) in LIFECYCLE {
+    for variant in sdk_variants() {
         let _ = writeln!(s, "EventKind::{variant} => None,");
     }
     s.push_str("}\n}\n\n");
@@ -297,14 +359,34 @@ fn render_kind(kinds: &[Kind]) -> String {
             );
         }
     }
-    for (name, variant, _) in LIFECYCLE {
+    for (name, variant) in sdk_names() {
         let _ = writeln!(
             s,
             "{name:?} | {:?} => Some(EventKind::{variant}),",
             name.to_ascii_uppercase()
         );
     }
-    s.push_str("_ => None,\n}\n}\n}\n");
+    s.push_str("_ => None,\n}\n}\n\n");
+    s.push_str(
+        "/// Whether this is an SDK lifecycle kind (connected, disconnected, …).\npub const fn is_lifecycle(self) -> bool {\nmatches!(self,",
+    );
+    let lifecycle: Vec<String> = SDK_KINDS
+        .iter()
+        .filter(|k| k.module == "lifecycle")
+        .map(|k| format!("EventKind::{}", k.variant))
+        .collect();
+    s.push_str(&lifecycle.join(" | "));
+    s.push_str(")\n}\n\n");
+    s.push_str(
+        "/// Whether this is an AI-agent session kind, delivered by the agent event stream rather than the socket.\npub const fn is_agent(self) -> bool {\nmatches!(self,",
+    );
+    let agent: Vec<String> = SDK_KINDS
+        .iter()
+        .filter(|k| k.module == "agent")
+        .map(|k| format!("EventKind::{}", k.variant))
+        .collect();
+    s.push_str(&agent.join(" | "));
+    s.push_str(")\n}\n}\n");
     s
 }
 
@@ -324,10 +406,16 @@ fn render_event(kinds: &[Kind]) -> String {
             k.field, k.number, k.variant, k.payload
         );
     }
-    for (name, variant, what) in LIFECYCLE {
+    for k in SDK_KINDS {
         let _ = writeln!(
             s,
-            "/// Lifecycle `{name}`: {what}.\n{variant}(Arc<crate::lifecycle::{variant}>),"
+            "/// {} `{}`: {}.\n{}(Arc<crate::{}::{}>),",
+            sdk_group(k),
+            k.name,
+            k.what,
+            k.variant,
+            k.module,
+            k.variant
         );
     }
     s.push_str(
@@ -363,14 +451,18 @@ fn render_event(kinds: &[Kind]) -> String {
     }
     s.push_str("_ => None,\n}\n}\n\n");
 
-    s.push_str("/// What this event is. Unknown events have no kind.\npub fn kind(&self) -> Option<EventKind> {\nmatch self {\n");
+    s.push_str("/// What this event is (always `Some` today; an `Option` so the catalogue may grow).\npub fn kind(&self) -> Option<EventKind> {\nmatch self {\n");
     for k in kinds {
         let _ = writeln!(s, "Event::{v}(_) => Some(EventKind::{v}),", v = k.variant);
     }
-    for (_, variant, _) in LIFECYCLE {
-        let _ = writeln!(s, "Event::{variant}(_) => Some(EventKind::{variant}),");
+    for k in SDK_KINDS {
+        let _ = writeln!(s, "Event::{v}(_) => Some(EventKind::{v}),", v = k.variant);
     }
-    s.push_str("Event::Unknown { .. } => None,\n}\n}\n\n");
+    let _ = writeln!(
+        s,
+        "Event::Unknown {{ .. }} => Some(EventKind::{}),\n}}\n}}\n",
+        UNKNOWN.1
+    );
 
     for (what, pick) in [
         (
@@ -400,10 +492,12 @@ fn render_event(kinds: &[Kind]) -> String {
     s.push_str(
         "impl From<envelope::Message> for Event {\nfn from(message: envelope::Message) -> Self {\nSelf::from_message(message)\n}\n}\n\n",
     );
-    for (_, variant, _) in LIFECYCLE {
+    for k in SDK_KINDS {
         let _ = writeln!(
             s,
-            "impl From<crate::lifecycle::{variant}> for Event {{\nfn from(payload: crate::lifecycle::{variant}) -> Self {{\nEvent::{variant}(Arc::new(payload))\n}}\n}}\n"
+            "impl From<crate::{m}::{v}> for Event {{\nfn from(payload: crate::{m}::{v}) -> Self {{\nEvent::{v}(Arc::new(payload))\n}}\n}}\n",
+            m = k.module,
+            v = k.variant
         );
     }
     s.push_str("impl fmt::Debug for Event {\nfn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\nmatch self {\n");
@@ -414,7 +508,7 @@ fn render_event(kinds: &[Kind]) -> String {
             v = k.variant
         );
     }
-    for (_, variant, _) in LIFECYCLE {
+    for variant in SDK_KINDS.iter().map(|k| k.variant) {
         let _ = writeln!(
             s,
             "Event::{variant}(p) => f.debug_tuple(\"{variant}\").field(p).finish(),"
@@ -426,36 +520,108 @@ fn render_event(kinds: &[Kind]) -> String {
     s
 }
 
-fn render_handlers(kinds: &[Kind]) -> String {
+/// Where typed registration methods are generated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// `EventDispatcher<C>` in `mezon-events`: registers through `on_payload`.
+    Dispatcher,
+    /// `Client` in `mezon`: forwards to the dispatcher's method of the same name.
+    Client,
+}
+
+/// Envelope fields whose `Client` registration is written by hand (with a richer handle).
+const CLIENT_HAND_WRITTEN: &[&str] = &["channel_message"];
+
+fn render_handlers(kinds: &[Kind], target: Target) -> String {
     let mut s = String::from(HEADER);
-    s.push_str("// Included by `src/dispatch/typed.rs`.\n\n");
-    s.push_str(
-        "/// Typed registration, one method per [`EventKind`]: the handler receives the payload as \
-         a [`Payload`] and the context.\nimpl<C: Clone + Send + Sync + 'static> EventDispatcher<C> {\n",
-    );
-    for k in kinds {
+    let (included_by, head, ctx, prefix) = match target {
+        Target::Dispatcher => (
+            "src/dispatch/typed.rs",
+            "/// Typed registration, one method per [`EventKind`]: the handler receives the payload as \
+             a [`Payload`] and the context.\nimpl<C: Clone + Send + Sync + 'static> EventDispatcher<C> {\n",
+            "C",
+            "crate",
+        ),
+        Target::Client => (
+            "src/typed.rs",
+            "/// Typed registration, one method per [`EventKind`] (`channel_message` is \
+             [`Client::on_channel_message`], written by hand; [`Client::on_unknown`] takes the \
+             variants newer than the schema): the handler receives the payload as a [`Payload`] and \
+             the client.\nimpl Client {\n",
+            "Client",
+            "mezon_events",
+        ),
+    };
+    let _ = writeln!(s, "// Included by `{included_by}`.\n");
+    s.push_str(head);
+    let mut method = |doc: String, name: &str, variant: &str, ty: String| {
+        let body = match target {
+            Target::Dispatcher => format!(
+                "self.on_payload(EventKind::{variant}, |event| match event {{ Event::{variant}(p) => Some(Payload::from_arc(Arc::clone(p))), _ => None }}, handler)"
+            ),
+            Target::Client => format!("self.inner.dispatcher.{name}(handler)"),
+        };
         let _ = writeln!(
             s,
-            "/// Runs `handler` for every `{field}` event (Envelope field {n}, [`EventKind::{v}`]) \
-             with its [`{ty}`] payload.\npub fn {method}<F, R, M>(&self, handler: F) -> Subscription\n\
-             where F: Fn(Payload<{ty}>, C) -> R + Send + Sync + 'static, R: HandlerReturn<M>, {{\n\
-             self.on_payload(EventKind::{v}, |event| match event {{ Event::{v}(p) => Some(Payload::from_arc(Arc::clone(p))), _ => None }}, handler)\n}}\n",
-            field = k.field,
-            n = k.number,
-            v = k.variant,
-            ty = k.payload,
-            method = handler_name(&k.field),
+            "/// {doc}\npub fn {name}<F, R, M>(&self, handler: F) -> Subscription\n\
+             where F: Fn(Payload<{ty}>, {ctx}) -> R + Send + Sync + 'static, R: HandlerReturn<M>, {{\n{body}\n}}\n"
+        );
+    };
+    let kind_link = |variant: &str| match target {
+        Target::Dispatcher => format!("[`EventKind::{variant}`]"),
+        Target::Client => format!("[`EventKind::{variant}`](crate::EventKind::{variant})"),
+    };
+    for k in kinds {
+        if target == Target::Client && CLIENT_HAND_WRITTEN.contains(&k.field.as_str()) {
+            continue;
+        }
+        let ty = k.payload.replacen("crate::", &format!("{prefix}::"), 1);
+        method(
+            format!(
+                "Runs `handler` for every `{}` event (Envelope field {}, {}) with its [`{ty}`] payload.",
+                k.field,
+                k.number,
+                kind_link(&k.variant)
+            ),
+            &handler_name(&k.field),
+            &k.variant,
+            ty.clone(),
         );
     }
-    for (name, variant, what) in LIFECYCLE {
-        let _ = writeln!(
-            s,
-            "/// Runs `handler` for every lifecycle `{name}` event ({what}).\npub fn {method}<F, R, M>(&self, handler: F) -> Subscription\n\
-             where F: Fn(Payload<crate::lifecycle::{variant}>, C) -> R + Send + Sync + 'static, R: HandlerReturn<M>, {{\n\
-             self.on_payload(EventKind::{variant}, |event| match event {{ Event::{variant}(p) => Some(Payload::from_arc(Arc::clone(p))), _ => None }}, handler)\n}}\n",
-            method = handler_name(name),
+    for k in SDK_KINDS {
+        method(
+            format!(
+                "Runs `handler` for every {} `{}` event ({}).",
+                sdk_group(k).to_ascii_lowercase(),
+                k.name,
+                k.what
+            ),
+            &handler_name(k.name),
+            k.variant,
+            format!("{prefix}::{}::{}", k.module, k.variant),
         );
     }
     s.push_str("}\n");
     s
+}
+
+/// How the docs name a group of SDK kinds.
+fn sdk_group(k: &SdkKind) -> &'static str {
+    match k.module {
+        "agent" => "AI-agent",
+        _ => "Lifecycle",
+    }
+}
+
+/// The variants after the Envelope kinds, in catalogue order.
+fn sdk_variants() -> impl Iterator<Item = &'static str> {
+    SDK_KINDS.iter().map(|k| k.variant).chain([UNKNOWN.1])
+}
+
+/// `(canonical name, variant)` of the kinds after the Envelope kinds.
+fn sdk_names() -> impl Iterator<Item = (&'static str, &'static str)> {
+    SDK_KINDS
+        .iter()
+        .map(|k| (k.name, k.variant))
+        .chain([UNKNOWN])
 }

@@ -53,8 +53,7 @@ use waiters::Waiters;
 #[async_trait::async_trait]
 pub trait Dispatcher<C: Clone + Send + Sync + 'static>: Send + Sync + 'static {
     /// Delivers one event. Waits (backpressure) while the queue it goes to is full; never
-    /// fails because a handler failed. Events without a kind ([`Event::Unknown`]) reach
-    /// waits only, never handlers.
+    /// fails because a handler failed.
     async fn dispatch(&self, event: Event, ctx: C);
 
     /// The kinds some handler or waiter wants, so the caller can skip decoding the others
@@ -90,6 +89,7 @@ pub enum DispatchMode {
 /// Settings of an [`EventDispatcher`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use]
 pub struct DispatchConfig {
     /// How events are spread over tasks.
     pub mode: DispatchMode,
@@ -113,19 +113,19 @@ impl Default for DispatchConfig {
 
 impl DispatchConfig {
     /// Sets the mode.
-    pub fn with_mode(mut self, mode: DispatchMode) -> Self {
+    pub fn mode(mut self, mode: DispatchMode) -> Self {
         self.mode = mode;
         self
     }
 
     /// Sets how many channels (or events, in concurrent mode) are handled at once.
-    pub fn with_workers(mut self, workers: usize) -> Self {
+    pub fn workers(mut self, workers: usize) -> Self {
         self.workers = workers;
         self
     }
 
     /// Sets the per-channel queue capacity.
-    pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity;
         self
     }
@@ -163,9 +163,8 @@ struct Shared<C> {
 ///   their channel goes quiet; without a runtime, handlers run inline in `dispatch`.
 /// - Events with neither a channel nor a clan id (lifecycle events, notifications, …) share
 ///   one ordering key; in per-channel mode there is no order *between* keys.
-/// - [`Event::Unknown`] (a variant newer than this schema) has no [`EventKind`], so no
-///   handler receives it; [`EventDispatcher::wait_for`] predicates do see it, and the frame
-///   is logged at `debug` level.
+/// - [`Event::Unknown`] (a variant newer than this schema) is of kind
+///   [`EventKind::Unknown`]: only handlers registered for that kind receive it.
 /// - A handler must not await [`Dispatcher::shutdown`], nor `dispatch` into its own full queue:
 ///   both would wait for the handler itself. Spawn a task for such work.
 pub struct EventDispatcher<C> {

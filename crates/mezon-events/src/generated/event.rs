@@ -215,6 +215,12 @@ pub enum Event {
     Reconnected(Arc<crate::lifecycle::Reconnected>),
     /// Lifecycle `ready`: the connect sequence finished: clans joined, ready for work.
     Ready(Arc<crate::lifecycle::Ready>),
+    /// AI-agent `session_started`: an AI-agent session started (agent event stream).
+    SessionStarted(Arc<crate::agent::SessionStarted>),
+    /// AI-agent `session_ended`: an AI-agent session ended (agent event stream).
+    SessionEnded(Arc<crate::agent::SessionEnded>),
+    /// AI-agent `room_summary_done`: an AI agent finished a room summary (agent event stream).
+    RoomSummaryDone(Arc<crate::agent::RoomSummaryDone>),
     /// An Envelope variant this schema does not know (a newer server): its field number and the whole envelope as received, so nothing is lost.
     Unknown {
         /// The oneof field number the server used.
@@ -622,7 +628,7 @@ impl Event {
         }
     }
 
-    /// What this event is. Unknown events have no kind.
+    /// What this event is (always `Some` today; an `Option` so the catalogue may grow).
     pub fn kind(&self) -> Option<EventKind> {
         match self {
             Event::Channel(_) => Some(EventKind::Channel),
@@ -731,7 +737,10 @@ impl Event {
             Event::Reconnecting(_) => Some(EventKind::Reconnecting),
             Event::Reconnected(_) => Some(EventKind::Reconnected),
             Event::Ready(_) => Some(EventKind::Ready),
-            Event::Unknown { .. } => None,
+            Event::SessionStarted(_) => Some(EventKind::SessionStarted),
+            Event::SessionEnded(_) => Some(EventKind::SessionEnded),
+            Event::RoomSummaryDone(_) => Some(EventKind::RoomSummaryDone),
+            Event::Unknown { .. } => Some(EventKind::Unknown),
         }
     }
 
@@ -900,6 +909,24 @@ impl From<crate::lifecycle::Ready> for Event {
     }
 }
 
+impl From<crate::agent::SessionStarted> for Event {
+    fn from(payload: crate::agent::SessionStarted) -> Self {
+        Event::SessionStarted(Arc::new(payload))
+    }
+}
+
+impl From<crate::agent::SessionEnded> for Event {
+    fn from(payload: crate::agent::SessionEnded) -> Self {
+        Event::SessionEnded(Arc::new(payload))
+    }
+}
+
+impl From<crate::agent::RoomSummaryDone> for Event {
+    fn from(payload: crate::agent::RoomSummaryDone) -> Self {
+        Event::RoomSummaryDone(Arc::new(payload))
+    }
+}
+
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1055,6 +1082,9 @@ impl fmt::Debug for Event {
             Event::Reconnecting(p) => f.debug_tuple("Reconnecting").field(p).finish(),
             Event::Reconnected(p) => f.debug_tuple("Reconnected").field(p).finish(),
             Event::Ready(p) => f.debug_tuple("Ready").field(p).finish(),
+            Event::SessionStarted(p) => f.debug_tuple("SessionStarted").field(p).finish(),
+            Event::SessionEnded(p) => f.debug_tuple("SessionEnded").field(p).finish(),
+            Event::RoomSummaryDone(p) => f.debug_tuple("RoomSummaryDone").field(p).finish(),
             Event::Unknown { field_number, raw } => f
                 .debug_struct("Unknown")
                 .field("field_number", field_number)

@@ -1723,4 +1723,52 @@ impl<C: Clone + Send + Sync + 'static> EventDispatcher<C> {
             handler,
         )
     }
+
+    /// Runs `handler` for every ai-agent `session_started` event (an AI-agent session started (agent event stream)).
+    pub fn on_session_started<F, R, M>(&self, handler: F) -> Subscription
+    where
+        F: Fn(Payload<crate::agent::SessionStarted>, C) -> R + Send + Sync + 'static,
+        R: HandlerReturn<M>,
+    {
+        self.on_payload(
+            EventKind::SessionStarted,
+            |event| match event {
+                Event::SessionStarted(p) => Some(Payload::from_arc(Arc::clone(p))),
+                _ => None,
+            },
+            handler,
+        )
+    }
+
+    /// Runs `handler` for every ai-agent `session_ended` event (an AI-agent session ended (agent event stream)).
+    pub fn on_session_ended<F, R, M>(&self, handler: F) -> Subscription
+    where
+        F: Fn(Payload<crate::agent::SessionEnded>, C) -> R + Send + Sync + 'static,
+        R: HandlerReturn<M>,
+    {
+        self.on_payload(
+            EventKind::SessionEnded,
+            |event| match event {
+                Event::SessionEnded(p) => Some(Payload::from_arc(Arc::clone(p))),
+                _ => None,
+            },
+            handler,
+        )
+    }
+
+    /// Runs `handler` for every ai-agent `room_summary_done` event (an AI agent finished a room summary (agent event stream)).
+    pub fn on_room_summary_done<F, R, M>(&self, handler: F) -> Subscription
+    where
+        F: Fn(Payload<crate::agent::RoomSummaryDone>, C) -> R + Send + Sync + 'static,
+        R: HandlerReturn<M>,
+    {
+        self.on_payload(
+            EventKind::RoomSummaryDone,
+            |event| match event {
+                Event::RoomSummaryDone(p) => Some(Payload::from_arc(Arc::clone(p))),
+                _ => None,
+            },
+            handler,
+        )
+    }
 }
