@@ -49,6 +49,9 @@ pub(crate) async fn handle(
             api_call(&shared, request, method).await
         }
         (&Method::GET, WS_PATH) => upgrade(&shared, request),
+        (&Method::GET, crate::agent_sse::SSE_PATH) => {
+            crate::agent_sse::serve(&shared, &request).await
+        }
         _ => status(StatusCode::NOT_FOUND, "not found"),
     };
     // Waiters on the HTTP log or on stored messages (an HTTP edit) look again.

@@ -40,6 +40,7 @@
 //! guard (for example a thread that completes a oneshot).
 #![deny(missing_docs)]
 
+mod agent_sse;
 mod api;
 mod clock;
 mod compose;

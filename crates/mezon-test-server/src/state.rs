@@ -79,6 +79,8 @@ pub(crate) struct Conn {
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) config: ServerConfig,
+    /// Events of the AI-agent stream, oldest first (`agent_sse`).
+    pub(crate) agent_events: Vec<crate::agent_sse::AgentSseEvent>,
     pub(crate) world: World,
     /// Private channels the bot has been added to.
     pub(crate) bot_channels: HashSet<i64>,
@@ -121,6 +123,7 @@ impl State {
             conns: BTreeMap::new(),
             next_conn: 1,
             received: VecDeque::new(),
+            agent_events: Vec::new(),
             http_log: VecDeque::new(),
             ws_pongs: VecDeque::new(),
             tokens: Tokens::default(),

@@ -283,6 +283,21 @@ impl ReconnectPolicy {
     }
 }
 
+/// A uniform random number in `[0, 1]` for [`ReconnectPolicy::delay`]'s jitter, from the
+/// standard library's per-process random hash keys (a jitter needs no stronger source, and
+/// this keeps a random-number crate out of the dependency tree).
+pub(crate) fn jitter_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos().into()),
+    );
+    // The top 53 bits as a fraction: every value is exact in an f64.
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// Outbound pacing with token buckets. `None` disables a limit.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -324,7 +339,6 @@ impl RateLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{Rng as _, SeedableRng};
 
     #[test]
     fn backoff_ceiling_doubles_to_the_cap() {
@@ -337,11 +351,10 @@ mod tests {
     #[test]
     fn jitter_stays_within_bounds_and_spreads() {
         let policy = ReconnectPolicy::default();
-        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         for attempt in 1..=10 {
             let ceiling = policy.ceiling(attempt);
             let samples: Vec<Duration> = (0..500)
-                .map(|_| policy.delay(attempt, rng.random_range(0.0..=1.0)))
+                .map(|_| policy.delay(attempt, jitter_unit()))
                 .collect();
             assert!(samples.iter().all(|d| *d <= ceiling), "attempt {attempt}");
             let min = samples.iter().min().copied().unwrap_or_default();

@@ -48,7 +48,8 @@ mod requests;
 mod secret;
 mod session;
 mod supervisor;
-mod tls;
+#[doc(hidden)] // for the SDK's other HTTPS clients (mezon's agent event stream); not a public API
+pub mod tls;
 mod transport;
 pub mod url;
 

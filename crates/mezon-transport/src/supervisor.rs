@@ -167,7 +167,7 @@ async fn reconnect(
                 attempts: attempt - 1,
             }));
         }
-        let delay = policy.delay(attempt, rand::random::<f64>());
+        let delay = policy.delay(attempt, crate::config::jitter_unit());
         if !relay
             .emit(shared, Lifecycle::Reconnecting { attempt, delay })
             .await

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-pub(crate) fn client_config() -> Result<rustls::ClientConfig, String> {
+/// The rustls client configuration: ring provider, webpki roots.
+pub fn client_config() -> Result<rustls::ClientConfig, String> {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };

@@ -114,6 +114,8 @@ pub(crate) struct Inner {
     pub(crate) streams: StreamHub,
     pub(crate) raw: crate::raw::RawHub,
     pump: Mutex<Option<JoinHandle<()>>>,
+    /// The agent event stream reader, when enabled.
+    agent: Mutex<Option<JoinHandle<()>>>,
     /// Serializes `login` calls.
     login_lock: tokio::sync::Mutex<()>,
     /// Where the client is in its life; see [`Phase`].
@@ -170,6 +172,7 @@ impl Client {
             selects: RouteTable::default(),
             message_flights: SingleFlight::new(),
             pump: Mutex::new(None),
+            agent: Mutex::new(None),
             login_lock: tokio::sync::Mutex::new(()),
             phase: watch::channel(Phase::Running).0,
         });
@@ -273,6 +276,7 @@ impl Client {
                 )))
                 .await;
                 tracing::info!(clans, "ready");
+                self.start_agent_events();
                 Ok(())
             }
             Err(e) => {
@@ -297,8 +301,43 @@ impl Client {
         });
     }
 
+    fn start_agent_events(&self) {
+        let config = &self.inner.config;
+        let Some(url) = &config.agent_event_url else {
+            return;
+        };
+        let stream = crate::agent_events::AgentStream::new(
+            url,
+            config.credentials.bot_id,
+            config.credentials.api_key.expose(),
+        );
+        let task = tokio::spawn(crate::agent_events::run(
+            self.task_handle(),
+            stream,
+            config.transport.request_timeout,
+        ));
+        let old = self
+            .inner
+            .agent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(task);
+        if let Some(old) = old {
+            old.abort();
+        }
+    }
+
     /// Closes the socket and waits for the event pump to finish.
     async fn close_link(&self) {
+        let agent = self
+            .inner
+            .agent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(agent) = agent {
+            agent.abort();
+        }
         let handle = self
             .inner
             .transport

@@ -31,6 +31,9 @@ pub struct ClientConfig {
     pub event_stream_capacity: usize,
     /// How long [`Client::shutdown`] waits for handlers to finish.
     pub shutdown_grace: Duration,
+    /// Where the AI-agent event stream is served, when the bot reads it (see
+    /// [`ClientBuilder::agent_events`]).
+    pub agent_event_url: Option<String>,
 }
 
 /// Builds a [`Client`].
@@ -61,6 +64,7 @@ pub struct ClientBuilder {
     receive_own_messages: bool,
     event_stream_capacity: usize,
     shutdown_grace: Duration,
+    agent_event_url: Option<String>,
 }
 
 impl ClientBuilder {
@@ -78,6 +82,7 @@ impl ClientBuilder {
             receive_own_messages: false,
             event_stream_capacity: 1024,
             shutdown_grace: Duration::from_secs(10),
+            agent_event_url: None,
         }
     }
 
@@ -219,6 +224,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Reads the AI-agent session events (`on_session_started`, `on_session_ended`,
+    /// `on_room_summary_done`) from the agent event stream at `url` (its base, e.g.
+    /// `https://agent.example.com`), from login to shutdown. Off by default.
+    pub fn agent_events(mut self, url: impl Into<String>) -> Self {
+        self.agent_event_url = Some(url.into());
+        self
+    }
+
     fn resolved_base_url(&self) -> String {
         if let Some(url) = &self.base_url {
             return url.trim_end_matches('/').to_owned();
@@ -251,6 +264,7 @@ impl ClientBuilder {
             receive_own_messages: self.receive_own_messages,
             event_stream_capacity: self.event_stream_capacity,
             shutdown_grace: self.shutdown_grace,
+            agent_event_url: self.agent_event_url,
         })
     }
 

@@ -22,6 +22,7 @@
 //! for running bots and their tests offline.
 #![deny(missing_docs)]
 
+mod agent_events;
 mod api;
 mod automation;
 pub mod builders;

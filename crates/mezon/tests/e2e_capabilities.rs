@@ -304,3 +304,60 @@ async fn dropping_the_last_client_stops_its_socket_and_tasks() {
     .await
     .expect("socket closed and tasks ended after the last drop");
 }
+
+#[tokio::test]
+async fn ai_agent_session_events_arrive_from_the_event_stream_without_repeats() {
+    let server = server().await;
+    let client = builder_for(&server)
+        .agent_events(server.base_url())
+        .build()
+        .unwrap();
+    let (tx, mut rx) = mpsc::channel::<(String, String, i64)>(8);
+    let t = tx.clone();
+    let _ = client.on_session_started(move |e, _client| {
+        let _ = t.try_send(("started".into(), e.session_id.clone(), e.channel_id));
+    });
+    let t = tx.clone();
+    let _ = client.on_session_ended(move |e, _client| {
+        let _ = t.try_send(("ended".into(), e.session_id.clone(), e.channel_id));
+    });
+    let _ = client.on_room_summary_done(move |e, _client| {
+        let _ = tx.try_send(("summary".into(), e.id.clone(), e.clan_id));
+    });
+    // One event before login is delivered once the stream opens.
+    server.push_agent_event(
+        "session_started",
+        &serde_json::json!({"session_id": "s1", "channel_id": demo::TEXT_CHANNEL_ID.to_string()}),
+    );
+    client.login().await.unwrap();
+    assert_eq!(
+        recv(&mut rx).await,
+        ("started".into(), "s1".into(), demo::TEXT_CHANNEL_ID)
+    );
+    // The response ended after that batch; the reader comes back with Last-Event-ID, so the
+    // next events arrive once each.
+    server.push_agent_event(
+        "session_ended",
+        &serde_json::json!({"session_id": "s1", "channel_id": demo::TEXT_CHANNEL_ID}),
+    );
+    let summary_id = server.push_agent_event(
+        "room_summary_done",
+        &serde_json::json!({"clan_id": demo::CLAN_ID}),
+    );
+    assert_eq!(
+        recv(&mut rx).await,
+        ("ended".into(), "s1".into(), demo::TEXT_CHANNEL_ID)
+    );
+    assert_eq!(
+        recv(&mut rx).await,
+        ("summary".into(), summary_id.to_string(), demo::CLAN_ID)
+    );
+    assert!(server.agent_stream_requests() >= 2);
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), rx.recv())
+            .await
+            .is_err(),
+        "no event is delivered twice"
+    );
+    client.shutdown().await;
+}

@@ -102,7 +102,7 @@ const SDK_KINDS: &[SdkKind] = &[
     },
 ];
 
-/// The kind of [`Event::Unknown`]: an Envelope variant newer than the schema. Last in the
+/// The kind of `Event::Unknown`: an Envelope variant newer than the schema. Last in the
 /// catalogue; it has no payload struct (the event carries the raw envelope).
 const UNKNOWN: (&str, &str) = ("unknown", "Unknown");
 
