@@ -307,7 +307,7 @@ impl Checker {
         {
             self.out_of_order.fetch_add(1, Ordering::Relaxed);
         }
-        if id % LATENCY_SAMPLE == 0 {
+        if id.is_multiple_of(LATENCY_SAMPLE) {
             let sent = (u64::from(sent_hi) << 32) | u64::from(sent_lo);
             let latency = monotonic_nanos().saturating_sub(sent);
             self.latency_ns[(id / LATENCY_SAMPLE) as usize].store(latency, Ordering::Relaxed);
@@ -644,6 +644,7 @@ fn blast_frame(i: u64, channels: u64, content: &str) -> Bytes {
     .into()
 }
 
+#[allow(clippy::result_large_err)] // tungstenite's handshake callback type
 async fn proxy_conn(
     tcp: TcpStream,
     upstream: std::net::SocketAddr,
