@@ -10,7 +10,7 @@ use futures_util::StreamExt as _;
 use mezon::modes::StreamMode;
 use mezon::proto::realtime::envelope::Message as Outgoing;
 use mezon::proto::realtime::{ChannelMessageSend, Envelope};
-use mezon::transport::api::ApiMethod;
+use mezon::transport::api::{ApiMethod, methods};
 use mezon::transport::{ApiError, RequestError};
 use mezon::{ApiClient, ChannelType, Client, Destination};
 use prost::Message as _;
@@ -124,6 +124,11 @@ async fn call_typed<M: ApiMethod>(api: ApiClient, body: Bytes) -> Answer {
     Ok(Bytes::from(response.encode_to_vec()))
 }
 
+/// Calls API method `M` with a request the command carries decoded.
+async fn call_message<M: ApiMethod>(client: &Client, request: &impl prost::Message) -> Answer {
+    call_typed::<M>(api(client)?, Bytes::from(request.encode_to_vec())).await
+}
+
 type Call = Pin<Box<dyn Future<Output = Answer> + Send>>;
 
 macro_rules! by_name {
@@ -146,28 +151,11 @@ mezon::transport::for_each_api_method!(by_name);
 pub(crate) async fn run(client: &Client, op: Op) -> Answer {
     match op {
         Op::Send(message) => send(client, message).await,
-        Op::Edit(update) => {
-            call_typed::<mezon::transport::api::methods::UpdateChannelMessage>(
-                api(client)?,
-                Bytes::from(update.encode_to_vec()),
-            )
-            .await
-        }
-        Op::Delete(remove) => {
-            call_typed::<mezon::transport::api::methods::DeleteChannelMessage>(
-                api(client)?,
-                Bytes::from(remove.encode_to_vec()),
-            )
-            .await
-        }
-        Op::React(reaction) => {
-            let dest = destination(
-                reaction.clan_id,
-                reaction.channel_id,
-                reaction.mode,
-                reaction.is_public,
-            );
-            request_in_channel(client, dest, Outgoing::MessageReactionEvent(reaction)).await?;
+        Op::Edit(update) => call_message::<methods::UpdateChannelMessage>(client, &update).await,
+        Op::Delete(remove) => call_message::<methods::DeleteChannelMessage>(client, &remove).await,
+        Op::React(r) => {
+            let dest = destination(r.clan_id, r.channel_id, r.mode, r.is_public);
+            request_in_channel(client, dest, Outgoing::MessageReactionEvent(r)).await?;
             Ok(Bytes::new())
         }
         Op::Ephemeral(ephemeral) => {
@@ -197,14 +185,9 @@ pub(crate) async fn run(client: &Client, op: Op) -> Answer {
             message.is_public = dest.is_public;
             send(client, message).await
         }
-        Op::Typing(typing) => {
-            let dest = destination(
-                typing.clan_id,
-                typing.channel_id,
-                typing.mode,
-                typing.is_public,
-            );
-            request_in_channel(client, dest, Outgoing::MessageTypingEvent(typing)).await?;
+        Op::Typing(t) => {
+            let dest = destination(t.clan_id, t.channel_id, t.mode, t.is_public);
+            request_in_channel(client, dest, Outgoing::MessageTypingEvent(t)).await?;
             Ok(Bytes::new())
         }
         Op::Api(call) => {

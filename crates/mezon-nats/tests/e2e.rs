@@ -13,8 +13,8 @@ use common::*;
 use mezon::{ChannelMessageExt as _, Destination, EventKind, EventKindSet};
 use mezon_nats::wire::FailureKind;
 use mezon_nats::{
-    CommandError, Commands, FailoverConfig, FailoverRelay, Relay, RelayConfig, StorageType,
-    StreamSettings, Worker, WorkerConfig,
+    CommandError, Commands, FailoverConfig, FailoverRelay, Relay, RelayConfig, RunningWorker,
+    StorageType, StreamSettings, Worker, WorkerConfig,
 };
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -25,21 +25,31 @@ fn relay_config() -> RelayConfig {
         .stream(StreamSettings::default().storage(StorageType::Memory))
 }
 
+/// A relay for a new client of `server`, logged in.
+async fn logged_in_relay(nats: &Nats, server: &mezon::testing::TestServer) -> Relay {
+    let client = client_of(server);
+    let relay = Relay::start(client.clone(), nats.connect().await, relay_config())
+        .await
+        .unwrap();
+    client.login().await.unwrap();
+    relay
+}
+
 /// A handled event: channel, sequence number from the text, delivery count, worker.
 type Seen = Arc<Mutex<Vec<(i64, u32, u64, usize)>>>;
 
-/// A worker that records what it handles, taking `delay` per event, and replies to the
-/// message "<n>" of each channel where `n + 1 == per_channel`.
-fn recording_worker(
-    nats: async_nats::Client,
+/// Starts a worker that records what it handles, taking `delay` per event, and replies to
+/// the message "<n>" of each channel where `n + 1 == per_channel`.
+async fn recording_worker(
+    nats: &Nats,
     bot_id: i64,
     config: WorkerConfig,
-    id: usize,
-    delay: Duration,
-    seen: Seen,
+    (id, delay): (usize, Duration),
+    seen: &Seen,
     per_channel: u32,
-) -> Worker {
-    let worker = Worker::with_config(nats, bot_id, config);
+) -> RunningWorker {
+    let worker = Worker::with_config(nats.connect().await, bot_id, config);
+    let seen = seen.clone();
     worker.on_channel_message(move |msg, delivery| {
         let seen = seen.clone();
         async move {
@@ -58,7 +68,7 @@ fn recording_worker(
             Ok::<(), CommandError>(())
         }
     });
-    worker
+    worker.start().await.unwrap()
 }
 
 fn send_burst(server: &mezon::testing::TestServer, channels: i64, per_channel: u32) {
@@ -116,38 +126,28 @@ async fn ten_channels_keep_their_order_across_two_workers_of_different_speeds() 
     };
     let server = mezon_server().await;
     let bot = server.bot_id();
-    let client = client_of(&server);
-    let relay = Relay::start(client.clone(), nats.connect().await, relay_config())
-        .await
-        .unwrap();
-    client.login().await.unwrap();
+    let relay = logged_in_relay(&nats, &server).await;
 
     let seen: Seen = Arc::default();
     let per_channel = 1_000;
     let fast = recording_worker(
-        nats.connect().await,
+        &nats,
         bot,
         WorkerConfig::default(),
-        0,
-        Duration::ZERO,
-        seen.clone(),
+        (0, Duration::ZERO),
+        &seen,
         per_channel,
     )
-    .start()
-    .await
-    .unwrap();
+    .await;
     let slow = recording_worker(
-        nats.connect().await,
+        &nats,
         bot,
         WorkerConfig::default(),
-        1,
-        Duration::from_micros(300),
-        seen.clone(),
+        (1, Duration::from_micros(300)),
+        &seen,
         per_channel,
     )
-    .start()
-    .await
-    .unwrap();
+    .await;
 
     send_burst(&server, CHANNELS, per_channel);
     let total = CHANNELS as usize * per_channel as usize;
@@ -177,40 +177,30 @@ async fn a_worker_killed_mid_burst_loses_nothing() {
     };
     let server = mezon_server().await;
     let bot = server.bot_id();
-    let client = client_of(&server);
-    let relay = Relay::start(client.clone(), nats.connect().await, relay_config())
-        .await
-        .unwrap();
-    client.login().await.unwrap();
+    let relay = logged_in_relay(&nats, &server).await;
 
     let seen: Seen = Arc::default();
     let (channels, per_channel) = (4, 100);
     let config = WorkerConfig::default().ack_wait(Duration::from_millis(800));
     // The victim is slow, so it is in the middle of a handler when killed.
     let victim = recording_worker(
-        nats.connect().await,
+        &nats,
         bot,
         config.clone(),
-        0,
-        Duration::from_millis(30),
-        seen.clone(),
+        (0, Duration::from_millis(30)),
+        &seen,
         per_channel,
     )
-    .start()
-    .await
-    .unwrap();
+    .await;
     let survivor = recording_worker(
-        nats.connect().await,
+        &nats,
         bot,
         config,
-        1,
-        Duration::from_millis(1),
-        seen.clone(),
+        (1, Duration::from_millis(1)),
+        &seen,
         per_channel,
     )
-    .start()
-    .await
-    .unwrap();
+    .await;
     send_burst(&server, channels, per_channel);
     let by = |id| seen.lock().unwrap().iter().filter(|e| e.3 == id).count();
     until("the victim handled a few events", LIMIT, || by(0) >= 5).await;
@@ -248,11 +238,7 @@ async fn a_restarted_relay_does_not_store_an_event_twice() {
     let bot = server.bot_id();
     let js = jetstream::new(nats.connect().await);
 
-    let client = client_of(&server);
-    let relay = Relay::start(client.clone(), nats.connect().await, relay_config())
-        .await
-        .unwrap();
-    client.login().await.unwrap();
+    let relay = logged_in_relay(&nats, &server).await;
     send_burst(&server, 2, 25);
     until("50 events stored", LIMIT, || {
         futures_lite_block(stored(&js, bot)) == 50
@@ -262,11 +248,7 @@ async fn a_restarted_relay_does_not_store_an_event_twice() {
     assert_eq!(stored(&js, bot).await, 50);
 
     // A new relay (a new process, say) gets the same events again, as after a resync.
-    let client = client_of(&server);
-    let relay = Relay::start(client.clone(), nats.connect().await, relay_config())
-        .await
-        .unwrap();
-    client.login().await.unwrap();
+    let relay = logged_in_relay(&nats, &server).await;
     for c in 0..2 {
         for message in server.messages(FIRST_CHANNEL + c) {
             server.push(mezon::proto::realtime::envelope::Message::ChannelMessage(
@@ -299,11 +281,7 @@ async fn commands_reach_the_server_and_failures_are_typed() {
     };
     let server = mezon_server().await;
     let bot = server.bot_id();
-    let client = client_of(&server);
-    let relay = Relay::start(client.clone(), nats.connect().await, relay_config())
-        .await
-        .unwrap();
-    client.login().await.unwrap();
+    let relay = logged_in_relay(&nats, &server).await;
     let commands = Commands::new(nats.connect().await, bot);
     let dest = Destination::new(CLAN, FIRST_CHANNEL, mezon::ChannelType::Text, true);
 
@@ -496,4 +474,58 @@ async fn a_standby_relay_takes_over_and_there_is_never_a_second_socket() {
     if let Ok(server) = Arc::try_unwrap(server) {
         server.shutdown().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_events_and_headers_reach_workers_by_default() {
+    let Some(nats) = Nats::start("lifecycle") else {
+        return;
+    };
+    let server = mezon_server().await;
+    let bot = server.bot_id();
+    let client = client_of(&server);
+    let relay = Relay::start(client.clone(), nats.connect().await, RelayConfig::default())
+        .await
+        .unwrap();
+    let worker = Worker::new(nats.connect().await, bot);
+    let ready = Arc::new(Mutex::new(None));
+    worker.dispatcher().on_ready({
+        let ready = ready.clone();
+        move |event, _delivery| *ready.lock().unwrap() = Some(event.user_id)
+    });
+    let running = worker.start().await.unwrap();
+    client.login().await.unwrap();
+    until("the relayed ready event", LIMIT, || {
+        *ready.lock().unwrap() == Some(bot)
+    })
+    .await;
+
+    // With no worker left to take it off the (work-queue) stream, the stored message can be
+    // read back: the envelope as received, and the documented headers.
+    running.shutdown().await;
+    let id = server
+        .user(ALICE)
+        .send_message(FIRST_CHANNEL, "headers")
+        .unwrap();
+    let js = jetstream::new(nats.connect().await);
+    let stream = js.get_stream(format!("MEZON_{bot}")).await.unwrap();
+    let partition = mezon_nats::subjects::partition_of(FIRST_CHANNEL, 16);
+    let subject = format!("mezon.{bot}.ev.{partition}.channel_message");
+    let mut stored = None;
+    until("the stored message", LIMIT, || {
+        stored = futures_lite_block(stream.get_last_raw_message_by_subject(&subject)).ok();
+        stored.is_some()
+    })
+    .await;
+    let stored = stored.unwrap();
+    let headers = stored.headers;
+    let header = |name: &str| headers.get(name).map(|v| v.as_str().to_owned());
+    assert_eq!(header("Mezon-Kind").as_deref(), Some("channel_message"));
+    assert_eq!(header("Mezon-Channel"), Some(FIRST_CHANNEL.to_string()));
+    assert_eq!(header("Mezon-Clan"), Some(CLAN.to_string()));
+    assert_eq!(header("Mezon-Message"), Some(id.to_string()));
+    let (_, event) = mezon::Event::decode(stored.payload).unwrap();
+    assert!(matches!(event, mezon::Event::ChannelMessage(m) if m.message_id == id));
+    relay.shutdown().await;
+    server.shutdown().await;
 }
