@@ -63,14 +63,14 @@ pub(crate) fn call(
     match method {
         "ListClanDescs" => run::<methods::ListClanDescs>(body, |r| Ok(list_clan_descs(state, &r))),
         "ListChannelDescs" => {
-            run::<methods::ListChannelDescs>(body, |r| Ok(list_channel_descs(state, &r)))
+            run::<methods::ListChannelDescs>(body, |r| Ok(list_channel_descs(state, caller, &r)))
         }
         "ListChannelDetail" => run::<methods::ListChannelDetail>(body, |r| {
             let channel = find_channel(state, r.channel_id)?;
             Ok(channel_desc(state, &channel))
         }),
         "CreateChannelDesc" => {
-            run::<methods::CreateChannelDesc>(body, |r| create_channel(state, &r))
+            run::<methods::CreateChannelDesc>(body, |r| create_channel(state, caller, &r))
         }
         "ListClanUsers" => run::<methods::ListClanUsers>(body, |r| list_clan_users(state, &r)),
         "ListChannelMessages" => {
@@ -78,10 +78,10 @@ pub(crate) fn call(
         }
         "GetAccount" => run::<methods::GetAccount>(body, |()| Ok(account(state, caller.user_id))),
         "SessionRefresh" => run::<methods::SessionRefresh>(body, |r| {
-            state
+            let bot = state
                 .check_token(&r.token, TokenKind::Refresh)
                 .ok_or(ApiError::Unauthenticated)?;
-            Ok(state.new_session())
+            Ok(state.new_session_for(bot))
         }),
         "AddQuickMenuAccess" => run::<methods::AddQuickMenuAccess>(body, |mut r| {
             if r.id == 0 {
@@ -179,6 +179,7 @@ fn list_clan_descs(state: &State, request: &api::ListClanDescRequest) -> api::Cl
         .world
         .clans
         .iter()
+        .filter(|c| !state.left_clans.contains(&c.id))
         .skip(start)
         .take(limit)
         .map(|clan| api::ClanDesc {
@@ -196,19 +197,23 @@ fn list_clan_descs(state: &State, request: &api::ListClanDescRequest) -> api::Cl
     api::ClanDescList { clandesc }
 }
 
-/// Channels the bot can see: `channel_type` 3 gives its DMs; another non-zero type, the
+/// Channels the caller can see: `channel_type` 3 gives its DMs; another non-zero type, the
 /// channels of that type; 0, every non-DM channel. `clan_id` 0 means every clan. Private
 /// channels are listed once the bot was added to them. Paging: `limit` with 1-based `page`.
 fn list_channel_descs(
     state: &State,
+    caller: Caller,
     request: &api::ListChannelDescsRequest,
 ) -> api::ChannelDescList {
     let wanted = |c: &Channel| match request.channel_type {
         0 => c.channel_type != channel_type::DM,
         t => c.channel_type == t,
     };
-    let visible =
-        |c: &Channel| c.dm_peer.is_some() || !c.private || state.bot_channels.contains(&c.id);
+    let bot_id = state.config.bot_id;
+    let visible = |c: &Channel| match c.dm_peer {
+        Some(_) => c.is_dm_participant(caller.user_id, bot_id),
+        None => !c.private || state.bot_channels.contains(&c.id),
+    };
     let limit = usize::try_from(request.limit)
         .ok()
         .filter(|&l| l > 0)
@@ -256,6 +261,7 @@ pub(crate) fn channel_desc(state: &State, channel: &Channel) -> api::ChannelDesc
 /// creates one; any other request creates a channel in an existing clan.
 fn create_channel(
     state: &mut State,
+    caller: Caller,
     request: &api::CreateChannelDescRequest,
 ) -> Result<api::ChannelDescription, ApiError> {
     if request.r#type == channel_type::DM {
@@ -269,10 +275,11 @@ fn create_channel(
             .find_user(peer)
             .map(|u| u.username.clone())
             .ok_or_else(|| ApiError::NotFound(format!("user {peer}")))?;
-        let channel = match state.world.find_dm(peer) {
+        let bot = state.dm_bot_key(caller.user_id);
+        let channel = match state.world.find_dm_of(bot, peer) {
             Some(existing) => existing.clone(),
             None => {
-                let channel = dm_channel(state.next_id(), peer, name);
+                let channel = dm_channel(state.next_id(), peer, bot, name);
                 state.world.channels.push(channel.clone());
                 channel
             }
@@ -299,6 +306,7 @@ fn create_channel(
         private: request.channel_private != 0,
         parent_id: request.parent_id,
         dm_peer: None,
+        dm_bot: None,
     };
     state.world.channels.push(channel.clone());
     state.bot_channels.insert(id);
@@ -314,6 +322,7 @@ fn list_clan_users(
     }
     let bot = (state.config.bot_id, state.config.bot_username.clone());
     let clan_users = std::iter::once(bot)
+        .chain(state.world.bots.iter().map(|b| (b.id, b.username.clone())))
         .chain(state.world.users.iter().map(|u| (u.id, u.username.clone())))
         .map(|(id, username)| api::clan_user_list::ClanUser {
             user: Some(user(id, username)),

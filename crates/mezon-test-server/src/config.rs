@@ -1,6 +1,7 @@
 //! How to start a [`TestServer`](crate::TestServer).
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use crate::world::World;
@@ -25,7 +26,9 @@ pub struct ServerConfig {
     pub api_key: String,
     /// The bot's username.
     pub bot_username: String,
-    /// Port on 127.0.0.1; `None` picks a free one.
+    /// Address to listen on (default 127.0.0.1: reachable from this machine only).
+    pub host: IpAddr,
+    /// Port; `None` picks a free one.
     pub port: Option<u16>,
     /// Whether the session's `ws_url` carries a `ws://` scheme (default: bare `host:port`, as
     /// the real gateway sends it).
@@ -39,13 +42,14 @@ pub struct ServerConfig {
     /// measured on tokio's clock (see the crate docs on time). Refresh tokens live ten times
     /// longer.
     pub token_ttl: Duration,
-    /// Require a `channel_join` before sending into any channel, public ones included.
+    /// Require a `channel_join` before sending into any channel, public ones and DMs included
+    /// (the strict join policy). Otherwise a public channel of a joined clan, and a DM of a
+    /// participant that joined clan 0, are writable without one.
     pub strict_joins: bool,
-    /// Also deliver a connection's own `channel_message` back to it.
+    /// Also deliver a connection's own `channel_message` back to it (right after the ack), as
+    /// the platform does; official clients find their own messages that way. Off by default
+    /// in process (the binary turns it on).
     pub echo_to_sender: bool,
-    /// Answer pings with an envelope carrying only the cid, the form of the protocol's golden
-    /// pong frame, instead of an explicit empty `pong`.
-    pub bare_pongs: bool,
     /// Largest payload of one raw answer chunk; larger answers are split.
     pub raw_chunk_size: usize,
     /// Frames queued for one connection before the server gives up on it and drops it.
@@ -65,6 +69,7 @@ impl Default for ServerConfig {
             bot_id: 1_000_000_001,
             api_key: "local-api-key".to_owned(),
             bot_username: "local-bot".to_owned(),
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: None,
             ws_url_with_scheme: false,
             session_ws_url: None,
@@ -72,7 +77,6 @@ impl Default for ServerConfig {
             token_ttl: Duration::from_secs(3600),
             strict_joins: false,
             echo_to_sender: false,
-            bare_pongs: false,
             raw_chunk_size: 8 * 1024,
             outbound_queue: 1024,
             log_capacity: 10_000,
@@ -88,6 +92,7 @@ impl fmt::Debug for ServerConfig {
             .field("bot_id", &self.bot_id)
             .field("api_key", &"<redacted>")
             .field("bot_username", &self.bot_username)
+            .field("host", &self.host)
             .field("port", &self.port)
             .field("ws_url_with_scheme", &self.ws_url_with_scheme)
             .field("session_ws_url", &self.session_ws_url)
@@ -95,7 +100,6 @@ impl fmt::Debug for ServerConfig {
             .field("token_ttl", &self.token_ttl)
             .field("strict_joins", &self.strict_joins)
             .field("echo_to_sender", &self.echo_to_sender)
-            .field("bare_pongs", &self.bare_pongs)
             .field("raw_chunk_size", &self.raw_chunk_size)
             .field("outbound_queue", &self.outbound_queue)
             .field("log_capacity", &self.log_capacity)

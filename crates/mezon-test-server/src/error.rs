@@ -7,10 +7,10 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum StartError {
     /// Binding the listening socket failed (port taken, …).
-    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    #[error("cannot listen on {addr}: {source}")]
     Bind {
-        /// The requested port (0 = any).
-        port: u16,
+        /// The requested address (port 0 = any).
+        addr: std::net::SocketAddr,
         /// The cause.
         source: std::io::Error,
     },
@@ -41,6 +41,28 @@ pub enum ControlError {
     /// The user has no DM with the bot.
     #[error("user {0} has no DM with the bot")]
     NoDm(i64),
+    /// The id is not positive or already names a user or bot.
+    #[error("id {0} is not free")]
+    IdTaken(i64),
+    /// No open connection with this number.
+    #[error("no open connection {0}")]
+    UnknownConn(u64),
+    /// No stored message with this id in the channel.
+    #[error("no message {message} in channel {channel}")]
+    UnknownMessage {
+        /// The channel given.
+        channel: i64,
+        /// The message given.
+        message: i64,
+    },
+    /// A human tried to write into a DM they are not part of.
+    #[error("user {user} is not a member of DM {channel}")]
+    NotParticipant {
+        /// The user.
+        user: i64,
+        /// The DM channel.
+        channel: i64,
+    },
     /// The channel belongs to another clan than the one given.
     #[error("channel {channel} is not in clan {clan}")]
     WrongClan {

@@ -20,6 +20,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
 use crate::api::{self, Caller};
+use crate::control_http;
 use crate::shared::Shared;
 use crate::socket;
 use crate::state::HttpCall;
@@ -52,11 +53,49 @@ pub(crate) async fn handle(
         (&Method::GET, crate::agent_sse::SSE_PATH) => {
             crate::agent_sse::serve(&shared, &request).await
         }
+        (_, p) if p.starts_with(control_http::PREFIX) => control(&shared, request).await,
         _ => status(StatusCode::NOT_FOUND, "not found"),
     };
     // Waiters on the HTTP log or on stored messages (an HTTP edit) look again.
     shared.notify();
     Ok(reply)
+}
+
+/// A `/_control/...` request: JSON in and out.
+async fn control(shared: &Shared, request: Request<Incoming>) -> Reply {
+    let (parts, body) = request.into_parts();
+    let body = match read_body(shared, body).await {
+        Ok(body) => body,
+        Err(_) => {
+            let error = serde_json::json!({ "error": "body too large or unreadable" });
+            return json_reply(StatusCode::PAYLOAD_TOO_LARGE, &error);
+        }
+    };
+    let path = parts.uri.path();
+    let route = path
+        .strip_prefix(control_http::PREFIX)
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    let request = control_http::ControlRequest {
+        method: &parts.method,
+        route,
+        query: parts.uri.query(),
+        body,
+    };
+    match control_http::handle(shared, request).await {
+        Ok(value) => json_reply(StatusCode::OK, &value),
+        Err(failure) => json_reply(failure.status, &failure.body()),
+    }
+}
+
+fn json_reply(code: StatusCode, value: &serde_json::Value) -> Reply {
+    let mut reply = Response::new(Full::new(Bytes::from(value.to_string())));
+    *reply.status_mut() = code;
+    reply.headers_mut().insert(
+        CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    reply
 }
 
 fn status(code: StatusCode, text: &str) -> Reply {
@@ -127,21 +166,31 @@ async fn login(shared: &Shared, request: Request<Incoming>) -> Reply {
     let basic = basic_key(&parts.headers);
     let json = json_credentials(&body);
     let mut state = shared.lock();
-    let api_key = state.config.api_key.clone();
-    let bot_id = state.config.bot_id.to_string();
-    let valid = (basic.is_some() || json.is_some())
-        && basic.as_ref().is_none_or(|key| *key == api_key)
-        && json
-            .as_ref()
-            .is_none_or(|(appid, token)| *token == api_key && *appid == bot_id);
-    let refused = valid && state.take_login_refusal();
-    let authorized = valid && !refused;
-    let reply = if authorized {
-        let session = state.new_session();
-        proto_reply(Bytes::from(session.encode_to_vec()))
+    let bot = match (&basic, &json) {
+        (None, None) => None,
+        (Some(key), None) => state.bot_for_login(key, None),
+        (None, Some((appid, token))) => state.bot_for_login(token, Some(appid)),
+        (Some(key), Some((appid, token))) if key == token => {
+            state.bot_for_login(token, Some(appid))
+        }
+        (Some(_), Some(_)) => None,
+    };
+    let refused = bot.is_some() && state.take_login_refusal();
+    let authorized = bot.is_some() && !refused;
+    if authorized {
+        state.counters.logins += 1;
     } else {
-        tracing::debug!(refused, "login refused");
-        status(StatusCode::UNAUTHORIZED, "bad credentials")
+        state.counters.logins_refused += 1;
+    }
+    let reply = match bot.filter(|_| !refused) {
+        Some(bot) => {
+            let session = state.new_session_for(bot);
+            proto_reply(Bytes::from(session.encode_to_vec()))
+        }
+        None => {
+            tracing::debug!(refused, "login refused");
+            status(StatusCode::UNAUTHORIZED, "bad credentials")
+        }
     };
     state.log_http(HttpCall {
         path: LOGIN_PATH.to_owned(),
@@ -166,9 +215,9 @@ async fn api_call(shared: &Shared, request: Request<Incoming>, method: String) -
         bearer_token(&parts.headers).and_then(|t| state.check_token(t, TokenKind::Access));
     let user_id = match bearer_user {
         Some(user) => Some(user),
-        None if method == "SessionRefresh" => basic_key(&parts.headers)
-            .filter(|key| *key == state.config.api_key)
-            .map(|_| state.config.bot_id),
+        None if method == "SessionRefresh" => {
+            basic_key(&parts.headers).and_then(|key| state.bot_for_login(&key, None))
+        }
         None => None,
     };
     let reply = match user_id {
@@ -205,7 +254,7 @@ fn query_token(query: &str) -> Option<String> {
         .map(percent_decode)
 }
 
-fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

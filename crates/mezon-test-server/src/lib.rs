@@ -3,10 +3,12 @@
 //!
 //! It serves the login (`POST /v2/apps/authenticate/token`), the API route
 //! (`POST /mezon.api.Mezon/<Method>`) and the socket (`GET /ws?token=…`) on 127.0.0.1, for a
-//! [`World`] of clans, channels, users and DMs set up in code. A [`TestServer`] is also the
-//! control handle: act as a human user, push any envelope, inspect what clients sent, and
-//! inject faults (dropped connections, unanswered pings, stalled sockets, slow answers, bad
-//! frames, refused logins, expired or revoked tokens).
+//! [`World`] of clans, channels, users and DMs set up in code or read from a file
+//! ([`world_file`]). A [`TestServer`] is also the control handle: act as a human user, push
+//! any envelope, inspect what clients sent, and inject faults (dropped connections, unanswered
+//! pings, stalled sockets, slow answers, bad frames, refused logins, expired or revoked
+//! tokens). The same operations are served over HTTP under `/_control/` on the server's port
+//! (JSON; see the README), so a bot in any language, in another process, can be tested too.
 //!
 //! ```no_run
 //! use mezon_test_server::{ServerConfig, TestServer, World};
@@ -45,9 +47,13 @@ mod api;
 mod clock;
 mod compose;
 mod config;
+mod control;
+mod control_http;
 mod error;
+mod frames;
 mod http;
 mod human;
+mod protojson;
 mod requests;
 mod server;
 mod shared;
@@ -55,12 +61,14 @@ mod socket;
 mod state;
 mod token;
 pub mod world;
+pub mod world_file;
 
 pub use config::ServerConfig;
+pub use control::{RawFrame, Target};
 pub use error::{ControlError, StartError, WaitError};
 pub use human::HumanUser;
 pub use requests::MUST_JOIN;
-pub use server::{RawFrame, Target, TestServer};
+pub use server::TestServer;
 pub use state::{ConnId, HttpCall, Received};
 pub use world::{World, channel_type, demo};
 

@@ -29,8 +29,6 @@ enum Reply {
     Envelope(Box<M>),
     Error(i32, String),
     Frames(Vec<Message>),
-    /// An envelope with the cid and no payload.
-    Bare,
     Nothing,
 }
 
@@ -65,9 +63,13 @@ pub(crate) fn handle_frame(state: &mut State, conn: ConnId, frame: &Bytes) -> Ve
     let cid = envelope.cid;
     let reply = match envelope.message {
         Some(message) => handle_message(state, conn, cid, message),
-        // The golden ping frame is `{cid}` alone (its empty `ping` is not on the wire), so an
-        // envelope without a payload is a ping.
-        None => pong(state),
+        // Not a ping: real clients send `ping {}` as a zero-length field 22. Bytes left over
+        // after decoding are a variant this schema does not know; nothing at all is a request
+        // without its payload.
+        None if envelope.encoded_len() < frame.len() => {
+            Reply::Error(UNRECOGNIZED_PAYLOAD, "unrecognized payload".into())
+        }
+        None => Reply::Error(MISSING_PAYLOAD, "envelope without a payload".into()),
     };
     if cid == 0 {
         // A push-style envelope: its side effects happened; there is no one to answer.
@@ -84,10 +86,6 @@ pub(crate) fn handle_frame(state: &mut State, conn: ConnId, frame: &Bytes) -> Ve
             }),
         )],
         Reply::Frames(frames) => frames,
-        Reply::Bare => {
-            let bare = Envelope { cid, message: None }.encode_to_vec();
-            vec![Message::Binary(Bytes::from(bare))]
-        }
         Reply::Nothing => Vec::new(),
     }
 }
@@ -156,13 +154,12 @@ fn handle_message(state: &mut State, conn: ConnId, cid: i32, message: M) -> Repl
     }
 }
 
-/// A `pong`, or with `bare_pongs` an envelope carrying only the cid (the golden pong's form);
-/// nothing while pings go unanswered.
+/// A `pong`; nothing while pings go unanswered.
 fn pong(state: &State) -> Reply {
-    match (state.answer_pings, state.config.bare_pongs) {
-        (false, _) => Reply::Nothing,
-        (true, false) => Reply::envelope(M::Pong(realtime::Pong {})),
-        (true, true) => Reply::Bare,
+    if state.answer_pings {
+        Reply::envelope(M::Pong(realtime::Pong {}))
+    } else {
+        Reply::Nothing
     }
 }
 
@@ -177,6 +174,9 @@ fn clan_join(state: &mut State, conn: ConnId, join: realtime::ClanJoin) -> Reply
     if join.clan_id != 0 && state.world.find_clan(join.clan_id).is_none() {
         return Reply::Error(BAD_INPUT, format!("clan {} not found", join.clan_id));
     }
+    if state.left_clans.contains(&join.clan_id) {
+        return Reply::Error(BAD_INPUT, format!("not a member of clan {}", join.clan_id));
+    }
     if let Some(c) = state.conns.get_mut(&conn) {
         c.clans.insert(join.clan_id);
     }
@@ -187,6 +187,10 @@ fn channel_join(state: &mut State, conn: ConnId, join: realtime::ChannelJoin) ->
     let Some(channel) = state.world.find_channel(join.channel_id).cloned() else {
         return Reply::Error(BAD_INPUT, format!("channel {} not found", join.channel_id));
     };
+    let user_id = caller(state, conn).user_id;
+    if channel.dm_peer.is_some() && !channel.is_dm_participant(user_id, state.config.bot_id) {
+        return Reply::Error(BAD_INPUT, format!("not a member of DM {}", channel.id));
+    }
     if let Some(c) = state.conns.get_mut(&conn) {
         c.channels.insert(channel.id);
     }

@@ -10,90 +10,17 @@ use bytes::Bytes;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use mezon_proto::api;
-use mezon_proto::realtime::{self, Envelope, envelope::Message as M};
+use mezon_proto::realtime::{Envelope, envelope::Message as M};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::config::ServerConfig;
+use crate::control::{RawFrame, Target};
 use crate::error::{ControlError, StartError, WaitError};
 use crate::human::HumanUser;
 use crate::shared::Shared;
 use crate::state::{Conn, ConnId, HttpCall, Received, State};
-use crate::world::{Channel, Clan, channel_type};
-
-/// Which connections a control call addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// Every open connection.
-    All,
-    /// One connection.
-    Conn(ConnId),
-}
-
-impl From<ConnId> for Target {
-    fn from(conn: ConnId) -> Self {
-        Self::Conn(conn)
-    }
-}
-
-/// A frame sent as is, for fault injection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RawFrame {
-    /// A binary frame with these bytes.
-    Binary(Bytes),
-    /// A text frame (the protocol does not use them; clients must ignore them).
-    Text(String),
-}
-
-impl RawFrame {
-    /// Bytes that are no valid envelope (a truncated length-delimited field).
-    pub fn garbage() -> Self {
-        Self::Binary(Bytes::from_static(&[0x12, 0x7F, 0x01, 0x02]))
-    }
-
-    /// A binary frame of `len` bytes, for size limits.
-    pub fn oversize(len: usize) -> Self {
-        Self::Binary(Bytes::from(vec![0x0A; len]))
-    }
-
-    /// A pushed envelope whose only field is a oneof variant unknown to the schema (#200).
-    pub fn unknown_variant() -> Self {
-        // Field 200, wire type 2 (tag 1602 as a varint), then a zero length.
-        Self::Binary(Bytes::from_static(&[0xC2, 0x0C, 0x00]))
-    }
-
-    fn into_message(self) -> Message {
-        match self {
-            Self::Binary(bytes) => Message::Binary(bytes),
-            Self::Text(text) => Message::text(text),
-        }
-    }
-}
-
-impl From<Vec<u8>> for RawFrame {
-    fn from(bytes: Vec<u8>) -> Self {
-        Self::Binary(Bytes::from(bytes))
-    }
-}
-
-impl From<Bytes> for RawFrame {
-    fn from(bytes: Bytes) -> Self {
-        Self::Binary(bytes)
-    }
-}
-
-impl From<String> for RawFrame {
-    fn from(text: String) -> Self {
-        Self::Text(text)
-    }
-}
-
-impl From<&str> for RawFrame {
-    fn from(text: &str) -> Self {
-        Self::Text(text.to_owned())
-    }
-}
 
 /// A local Mezon server on 127.0.0.1, with a control handle for tests.
 ///
@@ -127,15 +54,22 @@ impl fmt::Debug for TestServer {
 }
 
 impl TestServer {
-    /// Binds 127.0.0.1 (`config.port`, or any free port) and starts serving.
+    /// Binds `config.host` (127.0.0.1 by default) on `config.port` (or any free port) and
+    /// starts serving.
     pub async fn start(config: ServerConfig) -> Result<Self, StartError> {
-        let port = config.port.unwrap_or(0);
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
-            .await
-            .map_err(|source| StartError::Bind { port, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { port, source })?;
+        let (host, port) = (config.host, config.port.unwrap_or(0));
+        let bind_error = |source| StartError::Bind {
+            addr: SocketAddr::new(host, port),
+            source,
+        };
+        let listener = TcpListener::bind((host, port)).await.map_err(bind_error)?;
+        let bound = listener.local_addr().map_err(bind_error)?;
+        // Clients cannot connect to "any address": advertise loopback for it.
+        let addr = if bound.ip().is_unspecified() {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), bound.port())
+        } else {
+            bound
+        };
         let base_url = format!("http://{addr}");
         let ws_url = match (&config.session_ws_url, config.ws_url_with_scheme) {
             (Some(verbatim), _) => verbatim.clone(),
@@ -194,91 +128,49 @@ impl TestServer {
 
     /// Pushes an envelope (cid 0) to every open connection.
     pub fn push(&self, message: M) {
-        let mut state = self.shared.lock();
-        let all = state.conn_ids();
-        state.push_to_all(&all, &message);
+        let _ = self.shared.push(Target::All, &message);
     }
 
-    /// Pushes an envelope (cid 0) to one connection.
+    /// Pushes an envelope (cid 0) to one connection (nothing if it is not open).
     pub fn push_to(&self, conn: ConnId, message: M) {
-        self.shared.lock().send_envelope(conn, 0, message);
+        let _ = self.shared.push(Target::Conn(conn), &message);
     }
 
     /// Sends a frame exactly as given (garbage, text, oversize, unknown variant, a crafted
     /// raw answer, …).
     pub fn send_raw_frame(&self, target: impl Into<Target>, frame: impl Into<RawFrame>) {
-        self.send_message(target.into(), frame.into().into_message());
-    }
-
-    fn send_message(&self, target: Target, frame: Message) {
-        let mut state = self.shared.lock();
-        let targets = match target {
-            Target::All => state.conn_ids(),
-            Target::Conn(conn) => vec![conn],
-        };
-        for conn in targets {
-            state.send_frame(conn, frame.clone());
-        }
+        let _ = self
+            .shared
+            .send_frame(target.into(), &frame.into().into_message());
     }
 
     /// Pushes `refresh_session_event` with a fresh session to every connection; returns it.
     pub fn push_session_refresh(&self) -> api::Session {
-        let mut state = self.shared.lock();
-        let session = state.new_session();
-        let all = state.conn_ids();
-        state.push_to_all(&all, &M::RefreshSessionEvent(session.clone()));
-        session
+        self.shared.push_session_refresh()
     }
 
     /// Adds the bot to a channel and pushes `user_channel_added_event` (listing the bot) to
     /// the bot's connections, which should then `channel_join` it.
     pub fn add_bot_to_channel(&self, clan_id: i64, channel_id: i64) -> Result<(), ControlError> {
-        let mut state = self.shared.lock();
-        let channel = state
-            .world
-            .find_channel(channel_id)
-            .cloned()
-            .ok_or(ControlError::UnknownChannel(channel_id))?;
-        if channel.clan_id != clan_id {
-            return Err(ControlError::WrongClan {
-                clan: clan_id,
-                channel: channel_id,
-            });
-        }
-        state.bot_channels.insert(channel_id);
-        let bot_id = state.config.bot_id;
-        let event = M::UserChannelAddedEvent(realtime::UserChannelAdded {
-            channel_desc: Some(crate::api::channel_desc(&state, &channel)),
-            users: vec![bot_profile(&state)],
-            status: String::new(),
-            clan_id,
-            caller: None,
-            create_time_seconds: state.clock.unix_seconds(),
-            active: 1,
-        });
-        let targets = state.conns_of(bot_id);
-        state.push_to_all(&targets, &event);
-        Ok(())
+        self.shared.add_bot_to_channel(clan_id, channel_id)
+    }
+
+    /// Takes the bot out of a channel: its connections leave it and get
+    /// `user_channel_removed_event` listing the bot.
+    pub fn remove_bot_from_channel(&self, channel_id: i64) -> Result<(), ControlError> {
+        self.shared.remove_bot_from_channel(channel_id)
     }
 
     /// Makes the bot a member of a clan (created with `name` if the world lacks it) and pushes
     /// `add_clan_user_event` for the bot to its connections, which should then `clan_join` it.
     pub fn add_bot_to_clan(&self, clan_id: i64, name: &str) {
-        let mut state = self.shared.lock();
-        if state.world.find_clan(clan_id).is_none() {
-            state.world.clans.push(Clan {
-                id: clan_id,
-                name: name.to_owned(),
-            });
-        }
-        let bot_id = state.config.bot_id;
-        let event = M::AddClanUserEvent(realtime::AddClanUserEvent {
-            clan_id,
-            user: Some(bot_profile(&state)),
-            invitor: String::new(),
-        });
-        let targets = state.conns_of(bot_id);
-        state.push_to_all(&targets, &event);
+        self.shared.add_bot_to_clan(clan_id, name);
+    }
+
+    /// Takes the bot out of a clan: no longer listed nor joinable; its connections leave the
+    /// clan and its channels and get `user_clan_removed_event` listing the bot.
+    pub fn remove_bot_from_clan(&self, clan_id: i64) -> Result<(), ControlError> {
+        self.shared.remove_bot_from_clan(clan_id)
     }
 
     /// Opens a thread under `parent_id` (as a human, `creator_id`): adds it to the world and
@@ -292,66 +184,18 @@ impl TestServer {
         name: &str,
         creator_id: i64,
     ) -> Result<(), ControlError> {
-        let mut state = self.shared.lock();
-        let parent = state
-            .world
-            .find_channel(parent_id)
-            .cloned()
-            .ok_or(ControlError::UnknownChannel(parent_id))?;
-        if parent.clan_id != clan_id {
-            return Err(ControlError::WrongClan {
-                clan: clan_id,
-                channel: parent_id,
-            });
-        }
-        let thread = Channel {
-            clan_id,
-            id: thread_id,
-            name: name.to_owned(),
-            channel_type: channel_type::THREAD,
-            private: false,
-            parent_id,
-            dm_peer: None,
-        };
-        state.world.channels.retain(|c| c.id != thread_id);
-        state.world.channels.push(thread);
-        let created = M::ChannelCreatedEvent(realtime::ChannelCreatedEvent {
-            clan_id,
-            creator_id,
-            parent_id,
-            channel_id: thread_id,
-            channel_label: name.to_owned(),
-            channel_private: 0,
-            channel_type: channel_type::THREAD,
-            status: 1,
-            ..Default::default()
-        });
-        let updated = M::ChannelUpdatedEvent(realtime::ChannelUpdatedEvent {
-            clan_id,
-            creator_id,
-            parent_id,
-            channel_id: thread_id,
-            channel_label: name.to_owned(),
-            channel_type: channel_type::THREAD,
-            status: 1,
-            channel_private: false,
-            active: 1,
-            ..Default::default()
-        });
-        let targets: Vec<ConnId> = state
-            .conns
-            .iter()
-            .filter(|(_, c)| c.clans.contains(&clan_id))
-            .map(|(id, _)| *id)
-            .collect();
-        state.push_to_all(&targets, &created);
-        state.push_to_all(&targets, &updated);
-        Ok(())
+        self.shared
+            .create_thread(clan_id, parent_id, thread_id, name, creator_id)
+    }
+
+    /// Adds a human user to the world (a fresh id when `id` is `None`); returns its id.
+    pub fn add_user(&self, id: Option<i64>, username: &str) -> Result<i64, ControlError> {
+        self.shared.add_user(id, username)
     }
 
     /// Acts as a human user of the world.
     pub fn user(&self, user_id: i64) -> HumanUser<'_> {
-        HumanUser::new(self, user_id)
+        HumanUser::new(&self.shared, user_id)
     }
 
     // ---- inspection ----
@@ -485,22 +329,19 @@ impl TestServer {
 
     /// Closes every socket at once, without a close frame.
     pub fn drop_connections(&self) {
-        self.shared.lock().drop_all_conns();
-        self.shared.notify();
+        let _ = self.shared.drop_connections(Target::All);
     }
 
     /// Closes one socket without a close frame; `false` if it was not open.
     pub fn drop_connection(&self, conn: ConnId) -> bool {
-        let open = self.shared.lock().remove_conn(conn);
-        self.shared.notify();
-        open
+        self.shared.drop_connections(Target::Conn(conn)).is_ok()
     }
 
     /// Whether `ping` envelopes and binary pings get answers. WebSocket-level pings are
     /// still answered (the WebSocket layer does that, as `wire.md` §3 asks of any peer); to
     /// silence a link completely, use [`set_stalled`](Self::set_stalled).
     pub fn set_answer_pings(&self, answer: bool) {
-        self.shared.lock().answer_pings = answer;
+        self.shared.set_answer_pings(answer);
     }
 
     /// Stalls every socket (`true`) or lets them run again (`false`). A stalled socket stays
@@ -508,42 +349,55 @@ impl TestServer {
     /// included), no pushes. What is queued for it meanwhile is sent when it runs again,
     /// unless more than `outbound_queue` frames pile up, which drops the connection.
     pub fn set_stalled(&self, stalled: bool) {
-        self.shared.stalled.send_replace(stalled);
+        self.shared.set_stalled(stalled);
     }
 
     /// Sends a WebSocket-level ping with `payload`; a live client answers with a pong carrying
     /// the same payload (see [`wait_for_websocket_pong`](Self::wait_for_websocket_pong)).
     pub fn ping_websocket(&self, target: impl Into<Target>, payload: impl Into<Bytes>) {
-        self.send_message(target.into(), Message::Ping(payload.into()));
+        let _ = self
+            .shared
+            .send_frame(target.into(), &Message::Ping(payload.into()));
     }
 
     /// Delays every answer to a client request by `delay` (pushes are not delayed).
     pub fn set_answer_delay(&self, delay: Duration) {
-        self.shared.lock().answer_delay = delay;
+        self.shared.set_answer_delay(delay);
     }
 
     /// Whether a connection's own `channel_message` is also delivered back to it.
     pub fn set_echo_to_sender(&self, echo: bool) {
-        self.shared.lock().echo_to_sender = echo;
+        self.shared.set_echo_to_sender(echo);
+    }
+
+    /// Whether sends into any channel need a `channel_join` (the strict join policy).
+    pub fn set_strict_joins(&self, strict: bool) {
+        self.shared.set_strict_joins(strict);
     }
 
     /// Answers the next `n` logins with 401, even with good credentials.
     pub fn refuse_logins(&self, n: u32) {
-        self.shared.lock().refuse_logins = n;
+        self.shared.refuse_logins(n);
     }
 
     /// Answers every login with 401 for `duration` from now, on tokio's clock (so a test on a
     /// paused clock ends the refusal with `tokio::time::advance`). `Duration::ZERO` ends a
     /// refusal early.
     pub fn refuse_logins_for(&self, duration: Duration) {
-        let until = tokio::time::Instant::now() + duration;
-        self.shared.lock().refuse_logins_until = Some(until);
+        self.shared.refuse_logins_for(duration);
     }
 
     /// Invalidates every access token handed out so far (API calls and upgrades get 401 until
     /// the client refreshes or logs in again); refresh tokens stay valid.
     pub fn revoke_tokens(&self) {
-        self.shared.lock().tokens.revoke_access();
+        self.shared.revoke_tokens();
+    }
+
+    /// Back to the state at start: the configured world, no stored messages, empty logs, no
+    /// faults, the configured echo and join policy. Open connections (with their joins) and
+    /// tokens stay, unless `drop_connections`.
+    pub fn reset(&self, drop_connections: bool) {
+        self.shared.reset(drop_connections);
     }
 
     /// Stops accepting, closes every connection, and waits for the accept loop to end.
@@ -557,36 +411,15 @@ impl TestServer {
     async fn wait_until<T>(
         &self,
         timeout: Duration,
-        mut check: impl FnMut(&State) -> Option<T>,
+        check: impl FnMut(&State) -> Option<T>,
     ) -> Result<T, WaitError> {
-        let mut changes = self.shared.subscribe();
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            if let Some(found) = check(&self.shared.lock()) {
-                return Ok(found);
-            }
-            match tokio::time::timeout_at(deadline, changes.changed()).await {
-                Ok(Ok(())) => {}
-                // The sender lives in `shared`, which `self` keeps alive.
-                Ok(Err(_)) | Err(_) => return Err(WaitError::Timeout(timeout)),
-            }
-        }
+        self.shared.wait_until(timeout, check).await
     }
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.shared.shutdown.cancel();
-    }
-}
-
-fn bot_profile(state: &State) -> realtime::UserProfileRedis {
-    realtime::UserProfileRedis {
-        user_id: state.config.bot_id,
-        username: state.config.bot_username.clone(),
-        display_name: state.config.bot_username.clone(),
-        is_bot: true,
-        ..Default::default()
     }
 }
 

@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::requests::handle_frame;
 use crate::shared::Shared;
-use crate::state::ConnId;
+use crate::state::{ConnId, Direction, LoggedFrame};
 
 /// Serves an upgraded socket authenticated as `user_id` until either side ends it.
 pub(crate) async fn serve<S>(shared: Arc<Shared>, ws: WebSocketStream<S>, user_id: i64)
@@ -54,7 +54,12 @@ where
             }
             inbound = stream.next() => match inbound {
                 Some(Ok(Message::Binary(frame))) => on_frame(&shared, conn, &frame),
-                Some(Ok(Message::Text(_))) => tracing::debug!(%conn, "ignoring a text frame"),
+                Some(Ok(Message::Text(text))) => {
+                    tracing::debug!(%conn, "ignoring a text frame");
+                    let frame = LoggedFrame::Text(text.as_str().to_owned());
+                    shared.lock().log_frame(Direction::In, conn, frame);
+                    shared.notify();
+                }
                 Some(Ok(Message::Pong(payload))) => {
                     shared.lock().log_ws_pong(conn, payload);
                     shared.notify();
@@ -77,6 +82,8 @@ where
 fn on_frame(shared: &Arc<Shared>, conn: ConnId, frame: &Bytes) {
     let (answers, delay) = {
         let mut state = shared.lock();
+        state.counters.frames_received += 1;
+        state.log_frame(Direction::In, conn, LoggedFrame::Binary(frame.clone()));
         let answers = handle_frame(&mut state, conn, frame);
         (answers, state.answer_delay)
     };

@@ -65,6 +65,43 @@ impl fmt::Debug for HttpCall {
     }
 }
 
+/// Which way a logged frame went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// From a client to the server.
+    In,
+    /// From the server to a client.
+    Out,
+}
+
+/// One WebSocket frame as it crossed the socket (binary or text), for inspection.
+#[derive(Debug, Clone)]
+pub(crate) struct FrameRecord {
+    /// Position in its log; increases by one per frame and never restarts (not even on reset).
+    pub(crate) seq: u64,
+    pub(crate) conn: ConnId,
+    pub(crate) frame: LoggedFrame,
+}
+
+/// The content of a logged frame.
+#[derive(Debug, Clone)]
+pub(crate) enum LoggedFrame {
+    Binary(Bytes),
+    Text(String),
+}
+
+/// Totals since start (not cleared by a reset).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Counters {
+    pub(crate) connections_opened: u64,
+    pub(crate) frames_received: u64,
+    pub(crate) frames_sent: u64,
+    pub(crate) http_requests: u64,
+    pub(crate) logins: u64,
+    pub(crate) logins_refused: u64,
+    pub(crate) messages_stored: u64,
+}
+
 /// One open WebSocket connection.
 #[derive(Debug)]
 pub(crate) struct Conn {
@@ -84,6 +121,8 @@ pub(crate) struct State {
     pub(crate) world: World,
     /// Private channels the bot has been added to.
     pub(crate) bot_channels: HashSet<i64>,
+    /// Clans the bot was removed from.
+    pub(crate) left_clans: HashSet<i64>,
     messages: HashMap<i64, Vec<api::ChannelMessage>>,
     next_id: i64,
     pub(crate) conns: BTreeMap<ConnId, Conn>,
@@ -92,6 +131,12 @@ pub(crate) struct State {
     pub(crate) http_log: VecDeque<HttpCall>,
     /// WebSocket-level pongs clients sent.
     pub(crate) ws_pongs: VecDeque<(ConnId, Bytes)>,
+    /// Every frame clients sent, decodable or not.
+    pub(crate) frames_in: VecDeque<FrameRecord>,
+    /// Every frame queued for a client.
+    pub(crate) frames_out: VecDeque<FrameRecord>,
+    next_seq: u64,
+    pub(crate) counters: Counters,
     pub(crate) tokens: Tokens,
     pub(crate) quick_menus: Vec<api::QuickMenuAccess>,
     pub(crate) answer_pings: bool,
@@ -102,6 +147,8 @@ pub(crate) struct State {
     /// "Now" for token expiry and timestamps; follows tokio's clock.
     pub(crate) clock: Clock,
     pub(crate) echo_to_sender: bool,
+    /// Sends into any channel need a `channel_join` (the strict join policy).
+    pub(crate) strict_joins: bool,
     /// `http://127.0.0.1:PORT`, the session's `api_url`.
     pub(crate) base_url: String,
     /// The session's `ws_url`.
@@ -116,8 +163,10 @@ impl State {
         Self {
             world: config.world.clone(),
             echo_to_sender: config.echo_to_sender,
+            strict_joins: config.strict_joins,
             config,
             bot_channels: HashSet::new(),
+            left_clans: HashSet::new(),
             messages: HashMap::new(),
             next_id: FIRST_ID,
             conns: BTreeMap::new(),
@@ -126,6 +175,10 @@ impl State {
             agent_events: Vec::new(),
             http_log: VecDeque::new(),
             ws_pongs: VecDeque::new(),
+            frames_in: VecDeque::new(),
+            frames_out: VecDeque::new(),
+            next_seq: 1,
+            counters: Counters::default(),
             tokens: Tokens::default(),
             quick_menus: Vec::new(),
             answer_pings: true,
@@ -154,6 +207,7 @@ impl State {
     ) -> ConnId {
         let id = ConnId(self.next_conn);
         self.next_conn += 1;
+        self.counters.connections_opened += 1;
         self.conns.insert(
             id,
             Conn {
@@ -189,16 +243,40 @@ impl State {
         let Some(conn) = self.conns.get(&id) else {
             return;
         };
+        let logged = match &frame {
+            Message::Binary(bytes) => Some(LoggedFrame::Binary(bytes.clone())),
+            Message::Text(text) => Some(LoggedFrame::Text(text.as_str().to_owned())),
+            _ => None,
+        };
         match conn.outbound.try_send(frame) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::warn!(conn = %id, "outbound queue full, dropping the connection");
                 self.remove_conn(id);
+                return;
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
                 self.remove_conn(id);
+                return;
             }
         }
+        if let Some(frame) = logged {
+            self.counters.frames_sent += 1;
+            self.log_frame(Direction::Out, id, frame);
+        }
+    }
+
+    /// Records a frame in the log of its direction.
+    pub(crate) fn log_frame(&mut self, direction: Direction, conn: ConnId, frame: LoggedFrame) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let record = FrameRecord { seq, conn, frame };
+        let capacity = self.config.log_capacity;
+        let log = match direction {
+            Direction::In => &mut self.frames_in,
+            Direction::Out => &mut self.frames_out,
+        };
+        push_bounded(log, record, capacity);
     }
 
     pub(crate) fn send_envelope(&mut self, id: ConnId, cid: i32, message: envelope::Message) {
@@ -230,29 +308,40 @@ impl State {
             .collect()
     }
 
-    /// Whether `id` may send into `channel` without a further join.
+    /// Whether `id` may send into `channel` (`wire.md` §3.3). A joined channel is writable,
+    /// except a DM by a non-participant; under the clan policy a public channel of a joined
+    /// clan, and a DM of a participant that joined clan 0, need no `channel_join`.
     pub(crate) fn may_send(&self, id: ConnId, channel: &Channel) -> bool {
         let Some(conn) = self.conns.get(&id) else {
             return false;
         };
+        let is_dm = channel.dm_peer.is_some();
+        if is_dm && !channel.is_dm_participant(conn.user_id, self.config.bot_id) {
+            return false;
+        }
         if conn.channels.contains(&channel.id) {
             return true;
         }
-        !self.config.strict_joins && !channel.needs_join() && conn.clans.contains(&channel.clan_id)
+        if self.strict_joins {
+            return false;
+        }
+        if is_dm {
+            return conn.clans.contains(&0);
+        }
+        !channel.needs_join() && conn.clans.contains(&channel.clan_id)
     }
 
     /// The connections that receive pushes about `channel`: those that joined it; for a public
     /// clan channel also those that joined its clan; for a DM also the connections of its
-    /// members that joined clan 0 (a new DM reaches the bot before it joins the channel).
+    /// participants that joined clan 0 (a new DM reaches the bot before it joins the channel).
     pub(crate) fn audience(&self, channel: &Channel) -> Vec<ConnId> {
+        let bot_id = self.config.bot_id;
         self.conns
             .iter()
             .filter(|(_, c)| {
                 c.channels.contains(&channel.id)
                     || (!channel.needs_join() && c.clans.contains(&channel.clan_id))
-                    || (channel.dm_peer.is_some()
-                        && c.clans.contains(&0)
-                        && (c.user_id == self.config.bot_id || channel.dm_peer == Some(c.user_id)))
+                    || (c.clans.contains(&0) && channel.is_dm_participant(c.user_id, bot_id))
             })
             .map(|(id, _)| *id)
             .collect()
@@ -279,6 +368,7 @@ impl State {
     // ---- messages ----
 
     pub(crate) fn store_message(&mut self, message: api::ChannelMessage) {
+        self.counters.messages_stored += 1;
         let list = self.messages.entry(message.channel_id).or_default();
         if list.len() >= self.config.log_capacity {
             list.remove(0);
@@ -291,6 +381,36 @@ impl State {
             .get(&channel_id)
             .map(Vec::as_slice)
             .unwrap_or_default()
+    }
+
+    /// Every stored message, by channel then oldest first.
+    pub(crate) fn all_messages(&self) -> impl Iterator<Item = &api::ChannelMessage> {
+        let mut channels: Vec<&i64> = self.messages.keys().collect();
+        channels.sort_unstable();
+        channels
+            .into_iter()
+            .flat_map(|id| self.messages(*id).iter())
+    }
+
+    /// Back to the state at start: the configured world, switches and faults; no messages,
+    /// logs or quick menus. Open connections, their joins, tokens and counters stay.
+    pub(crate) fn reset(&mut self) {
+        self.world = self.config.world.clone();
+        self.bot_channels.clear();
+        self.left_clans.clear();
+        self.messages.clear();
+        self.received.clear();
+        self.http_log.clear();
+        self.ws_pongs.clear();
+        self.frames_in.clear();
+        self.frames_out.clear();
+        self.quick_menus.clear();
+        self.answer_pings = true;
+        self.answer_delay = Duration::ZERO;
+        self.refuse_logins = 0;
+        self.refuse_logins_until = None;
+        self.echo_to_sender = self.config.echo_to_sender;
+        self.strict_joins = self.config.strict_joins;
     }
 
     pub(crate) fn find_message(
@@ -370,16 +490,40 @@ impl State {
         if user_id == self.config.bot_id {
             return self.config.bot_username.clone();
         }
+        if let Some(bot) = self.world.find_bot(user_id) {
+            return bot.username.clone();
+        }
         self.world
             .find_user(user_id)
             .map(|u| u.username.clone())
             .unwrap_or_default()
     }
 
-    /// Mints a fresh bot session.
+    /// The bot a login names: the server's own one, or an extra bot of the world. `key` is
+    /// the api key given, `appid` the bot id when the login names one.
+    pub(crate) fn bot_for_login(&self, key: &str, appid: Option<&str>) -> Option<i64> {
+        let own = (self.config.bot_id, self.config.api_key.as_str());
+        std::iter::once(own)
+            .chain(self.world.bots.iter().map(|b| (b.id, b.api_key.as_str())))
+            .find(|(id, api_key)| {
+                *api_key == key && appid.is_none_or(|appid| appid == id.to_string())
+            })
+            .map(|(id, _)| id)
+    }
+
+    /// The DM owner key of a bot: `None` for the server's own bot.
+    pub(crate) fn dm_bot_key(&self, bot_id: i64) -> Option<i64> {
+        (bot_id != self.config.bot_id).then_some(bot_id)
+    }
+
+    /// Mints a fresh session for the server's own bot.
     pub(crate) fn new_session(&mut self) -> api::Session {
-        let bot_id = self.config.bot_id;
-        let username = self.config.bot_username.clone();
+        self.new_session_for(self.config.bot_id)
+    }
+
+    /// Mints a fresh session for a bot.
+    pub(crate) fn new_session_for(&mut self, bot_id: i64) -> api::Session {
+        let username = self.username(bot_id);
         let ttl = self.config.token_ttl;
         let now = self.clock.now();
         let token = self
@@ -429,6 +573,7 @@ impl State {
     }
 
     pub(crate) fn log_http(&mut self, call: HttpCall) {
+        self.counters.http_requests += 1;
         push_bounded(&mut self.http_log, call, self.config.log_capacity);
     }
 

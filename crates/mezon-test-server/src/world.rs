@@ -56,6 +56,11 @@ pub struct Channel {
     pub parent_id: i64,
     /// For a DM: the human on the other side.
     pub dm_peer: Option<i64>,
+    /// For a DM: the bot on this side, when it is one of the world's extra [`bots`]
+    /// (`None`: the server's own bot).
+    ///
+    /// [`bots`]: World::bots
+    pub dm_bot: Option<i64>,
 }
 
 impl Channel {
@@ -67,6 +72,13 @@ impl Channel {
                 self.channel_type,
                 channel_type::DM | channel_type::GROUP | channel_type::THREAD
             )
+    }
+
+    /// Whether `user_id` takes part in this DM (`false` for any channel that is not a DM).
+    /// `bot_id` is the server's own bot.
+    pub fn is_dm_participant(&self, user_id: i64, bot_id: i64) -> bool {
+        self.dm_peer
+            .is_some_and(|peer| peer == user_id || self.dm_bot.unwrap_or(bot_id) == user_id)
     }
 
     /// The stream mode messages in this channel carry (`wire.md` §6).
@@ -89,7 +101,29 @@ pub struct User {
     pub username: String,
 }
 
-/// Clans, channels, users and DMs. Every user is a member of every clan.
+/// A bot besides the server's own one ([`ServerConfig::bot_id`](crate::ServerConfig::bot_id)):
+/// it logs in with its own id and api key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Bot {
+    /// The bot's user id (its login `appid`).
+    pub id: i64,
+    /// Its username.
+    pub username: String,
+    /// Its api key (never shown by `Debug`).
+    pub api_key: String,
+}
+
+impl std::fmt::Debug for Bot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bot")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Clans, channels, users and DMs. Every user and bot is a member of every clan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct World {
     /// Clans, in listing order.
@@ -98,6 +132,8 @@ pub struct World {
     pub channels: Vec<Channel>,
     /// Human users (the bot is added from the server configuration).
     pub users: Vec<User>,
+    /// Bots besides the server's own one.
+    pub bots: Vec<Bot>,
 }
 
 impl World {
@@ -162,6 +198,7 @@ impl World {
             private,
             parent_id: 0,
             dm_peer: None,
+            dm_bot: None,
         });
         self
     }
@@ -182,6 +219,7 @@ impl World {
             private: false,
             parent_id,
             dm_peer: None,
+            dm_bot: None,
         });
         self
     }
@@ -201,8 +239,35 @@ impl World {
             .find_user(user_id)
             .map(|u| u.username.clone())
             .unwrap_or_default();
-        self.channels.push(dm_channel(channel_id, user_id, name));
+        self.channels
+            .push(dm_channel(channel_id, user_id, None, name));
         self
+    }
+
+    /// Adds a bot besides the server's own one.
+    pub fn bot(mut self, id: i64, username: impl Into<String>, api_key: impl Into<String>) -> Self {
+        self.bots.push(Bot {
+            id,
+            username: username.into(),
+            api_key: api_key.into(),
+        });
+        self
+    }
+
+    /// Adds a DM channel between `user_id` and the extra bot `bot_id` (see [`bot`](Self::bot)).
+    pub fn dm_with_bot(mut self, bot_id: i64, user_id: i64, channel_id: i64) -> Self {
+        let name = self
+            .find_user(user_id)
+            .map(|u| u.username.clone())
+            .unwrap_or_default();
+        self.channels
+            .push(dm_channel(channel_id, user_id, Some(bot_id), name));
+        self
+    }
+
+    /// Looks an extra bot up by id.
+    pub fn find_bot(&self, id: i64) -> Option<&Bot> {
+        self.bots.iter().find(|b| b.id == id)
     }
 
     /// Looks a channel up by id.
@@ -220,13 +285,20 @@ impl World {
         self.users.iter().find(|u| u.id == id)
     }
 
-    /// The DM channel with `user_id`, if any.
+    /// The DM channel between `user_id` and the server's own bot, if any.
     pub fn find_dm(&self, user_id: i64) -> Option<&Channel> {
-        self.channels.iter().find(|c| c.dm_peer == Some(user_id))
+        self.find_dm_of(None, user_id)
+    }
+
+    /// The DM between `user_id` and `bot` (`None`: the server's own bot), if any.
+    pub(crate) fn find_dm_of(&self, bot: Option<i64>, user_id: i64) -> Option<&Channel> {
+        self.channels
+            .iter()
+            .find(|c| c.dm_peer == Some(user_id) && c.dm_bot == bot)
     }
 }
 
-pub(crate) fn dm_channel(channel_id: i64, peer: i64, name: String) -> Channel {
+pub(crate) fn dm_channel(channel_id: i64, peer: i64, bot: Option<i64>, name: String) -> Channel {
     Channel {
         clan_id: 0,
         id: channel_id,
@@ -235,5 +307,6 @@ pub(crate) fn dm_channel(channel_id: i64, peer: i64, name: String) -> Channel {
         private: true,
         parent_id: 0,
         dm_peer: Some(peer),
+        dm_bot: bot,
     }
 }

@@ -14,19 +14,6 @@ use mezon_proto::realtime::{self, Envelope, envelope::Message as M};
 use mezon_test_server::{RawFrame, ServerConfig, Target, TestServer, demo};
 use tokio_tungstenite::tungstenite::Message;
 
-async fn start() -> TestServer {
-    TestServer::start(ServerConfig::default())
-        .await
-        .expect("server starts")
-}
-
-async fn joined_bot(server: &TestServer) -> Socket {
-    let (_, mut socket) = login_and_connect(server).await;
-    request(&mut socket, 1, clan_join(demo::CLAN_ID)).await;
-    request(&mut socket, 2, clan_join(0)).await;
-    socket
-}
-
 fn send_in(channel_id: i64, text: &str) -> realtime::ChannelMessageSend {
     realtime::ChannelMessageSend {
         clan_id: demo::CLAN_ID,
@@ -189,19 +176,37 @@ async fn every_request_kind_gets_its_answer() {
         "unrecognized payload"
     );
 
-    // An envelope without a payload is a ping (the golden ping frame is `{cid}` alone).
+    // An envelope without a variant is not a ping: with a cid it fails as a request missing
+    // its payload; a variant unknown to the schema is an unrecognized payload; at cid 0
+    // neither is answered.
     let empty = Envelope {
         cid: 22,
         message: None,
     }
     .encode_to_vec();
-    socket
-        .send(Message::Binary(Bytes::from(empty)))
-        .await
-        .unwrap();
+    let unknown_with_cid = [0x08, 23, 0xC2, 0x0C, 0x00];
+    for frame in [
+        Envelope::default().encode_to_vec(),
+        empty,
+        unknown_with_cid.to_vec(),
+    ] {
+        socket
+            .send(Message::Binary(Bytes::from(frame)))
+            .await
+            .unwrap();
+    }
     let answer = next_envelope(&mut socket).await;
-    assert_eq!(answer.cid, 22);
-    assert!(matches!(answer.message, Some(M::Pong(_))));
+    assert_eq!(answer.cid, 22, "the cid-0 envelope is not answered");
+    assert!(
+        matches!(&answer.message, Some(M::Error(e)) if e.code == 2),
+        "missing payload: {answer:?}"
+    );
+    let answer = next_envelope(&mut socket).await;
+    assert_eq!(answer.cid, 23);
+    assert!(
+        matches!(&answer.message, Some(M::Error(e)) if e.code == 1),
+        "unrecognized payload: {answer:?}"
+    );
 
     // Everything sent is on record.
     let envelope = server
@@ -209,7 +214,7 @@ async fn every_request_kind_gets_its_answer() {
         .await
         .unwrap();
     assert!(matches!(envelope.message, Some(M::StatusFollow(_))));
-    assert_eq!(server.received().len(), 2 + 6 + 3);
+    assert_eq!(server.received().len(), 2 + 6 + 2 + 3);
     server.shutdown().await;
 }
 
@@ -634,20 +639,21 @@ async fn waits_for_http_calls_and_stored_messages() {
 }
 
 #[tokio::test]
-async fn bare_pongs_carry_only_the_cid() {
-    let config = ServerConfig {
-        bare_pongs: true,
-        ..Default::default()
-    };
-    let server = TestServer::start(config).await.unwrap();
+async fn pongs_are_the_golden_pong_byte_for_byte() {
+    let server = start().await;
     let (_, mut socket) = login_and_connect(&server).await;
     send(&mut socket, 114, M::Ping(realtime::Ping {})).await;
-    let answer = next_frame(&mut socket).await;
-    let Frame::Envelope(bytes) = answer else {
+    let Frame::Envelope(bytes) = next_frame(&mut socket).await else {
         panic!("expected an envelope")
     };
-    // Byte for byte the golden pong reply.
-    assert_eq!(bytes.as_ref(), &[0x08, 0x72]);
+    let golden = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../mezon-proto/tests/data/fixtures/envelope_023_pong.bin"),
+    )
+    .unwrap();
+    // `{cid: 114, pong {}}`: the empty pong is on the wire as a zero-length field 23.
+    assert_eq!(bytes.as_ref(), golden.as_slice());
+    assert_eq!(bytes.as_ref(), &[0x08, 0x72, 0xBA, 0x01, 0x00]);
     server.shutdown().await;
 }
 
@@ -751,5 +757,85 @@ async fn logins_are_refused_for_a_while() {
     server.refuse_logins_for(Duration::ZERO);
     let (status, _) = post(server.addr(), path, &headers, Vec::new()).await;
     assert_eq!(status, 200);
+    server.shutdown().await;
+}
+
+fn dm_send(text: &str) -> M {
+    M::ChannelMessageSend(realtime::ChannelMessageSend {
+        clan_id: 0,
+        channel_id: demo::ALICE_DM_ID,
+        mode: 4,
+        content: serde_json::json!({ "t": text }).to_string(),
+        ..Default::default()
+    })
+}
+
+fn is_must_join(answer: &M) -> bool {
+    matches!(answer, M::Error(e) if e.code == 3 && e.message.contains(mezon_test_server::MUST_JOIN))
+}
+
+/// `wire.md` §3.3: a participant sends into a DM listed at login without joining it, once it
+/// joined clan 0; the strict policy still asks for the join.
+#[tokio::test]
+async fn participants_send_into_their_dm_without_joining_it() {
+    let server = start().await;
+    let (_, mut socket) = login_and_connect(&server).await;
+    let answer = request(&mut socket, 1, dm_send("too early")).await;
+    assert!(is_must_join(&answer), "before clan_join(0): {answer:?}");
+    request(&mut socket, 2, clan_join(0)).await;
+    let answer = request(&mut socket, 3, dm_send("hi alice")).await;
+    assert!(matches!(answer, M::ChannelMessageAck(_)), "{answer:?}");
+    assert_eq!(server.messages(demo::ALICE_DM_ID).len(), 1);
+    assert!(server.joined_channels(server.connections()[0]).is_empty());
+
+    server.set_strict_joins(true);
+    let answer = request(&mut socket, 4, dm_send("strict")).await;
+    assert!(is_must_join(&answer), "strict: {answer:?}");
+    request(&mut socket, 5, channel_join(0, demo::ALICE_DM_ID, 3)).await;
+    let answer = request(&mut socket, 6, dm_send("joined")).await;
+    assert!(matches!(answer, M::ChannelMessageAck(_)), "{answer:?}");
+    server.shutdown().await;
+}
+
+/// Only the DM's participants may write there: another bot of the world is refused, joined
+/// or not, and so is a human who is not its peer.
+#[tokio::test]
+async fn non_participants_cannot_write_into_a_dm() {
+    let world = mezon_test_server::World::demo()
+        .bot(77, "other-bot", "other-key")
+        .user(78, "bob");
+    let server = TestServer::start(ServerConfig {
+        world,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let headers = [("authorization", basic("other-key"))];
+    let (status, body) = post(
+        server.addr(),
+        "/v2/apps/authenticate/token",
+        &headers,
+        login_body(77, "other-key"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let session = api::Session::decode(body).unwrap();
+    let mut other = connect(&session).await;
+    request(&mut other, 1, clan_join(0)).await;
+    let answer = request(&mut other, 2, dm_send("not mine")).await;
+    assert!(is_must_join(&answer), "{answer:?}");
+    let answer = request(&mut other, 3, channel_join(0, demo::ALICE_DM_ID, 3)).await;
+    assert!(matches!(&answer, M::Error(e) if e.code == 3), "{answer:?}");
+    assert!(server.messages(demo::ALICE_DM_ID).is_empty());
+    assert_nothing_pending(&mut other).await;
+
+    let bob = server.user(78).send_message(demo::ALICE_DM_ID, "hi");
+    assert!(
+        matches!(
+            bob,
+            Err(mezon_test_server::ControlError::NotParticipant { .. })
+        ),
+        "{bob:?}"
+    );
     server.shutdown().await;
 }

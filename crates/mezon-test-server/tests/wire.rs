@@ -249,10 +249,10 @@ async fn sends_that_need_a_join_fail_with_code_3() {
     request(&mut socket, 1, clan_join(demo::CLAN_ID)).await;
     request(&mut socket, 2, clan_join(0)).await;
 
+    // A DM listed at login is not among them: its participant sends unjoined (`wire.md` §3.3).
     for (cid, clan, channel) in [
         (10, demo::CLAN_ID, demo::PRIVATE_CHANNEL_ID),
         (11, demo::CLAN_ID, demo::THREAD_ID),
-        (12, 0, demo::ALICE_DM_ID),
     ] {
         let answer = request(&mut socket, cid, text_send(clan, channel, "x")).await;
         let M::Error(error) = answer else {
@@ -275,7 +275,9 @@ async fn sends_that_need_a_join_fail_with_code_3() {
     )
     .await;
     assert!(matches!(answer, M::ChannelMessageAck(_)));
-    // A public channel of a clan not joined is refused too.
+    let answer = request(&mut socket, 15, text_send(0, demo::ALICE_DM_ID, "x")).await;
+    assert!(matches!(answer, M::ChannelMessageAck(_)), "{answer:?}");
+    // A public channel of a clan not joined is refused too, and so is a DM before clan 0.
     let (_, mut other) = login_and_connect(&server).await;
     let answer = request(
         &mut other,
@@ -283,6 +285,8 @@ async fn sends_that_need_a_join_fail_with_code_3() {
         text_send(demo::CLAN_ID, demo::TEXT_CHANNEL_ID, "x"),
     )
     .await;
+    assert!(matches!(answer, M::Error(e) if e.code == 3));
+    let answer = request(&mut other, 2, text_send(0, demo::ALICE_DM_ID, "x")).await;
     assert!(matches!(answer, M::Error(e) if e.code == 3));
     server.shutdown().await;
 }

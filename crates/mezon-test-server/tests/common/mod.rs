@@ -31,17 +31,30 @@ pub async fn post(
     headers: &[(&str, String)],
     body: Vec<u8>,
 ) -> (u16, Bytes) {
+    let mut request = http::Request::post(path);
+    for (name, value) in headers {
+        request = request.header(*name, value.as_str());
+    }
+    send_http(addr, request, body).await
+}
+
+/// Sends one HTTP/1.1 request on a fresh connection; returns the status and body.
+async fn send_http(
+    addr: SocketAddr,
+    request: http::request::Builder,
+    body: Vec<u8>,
+) -> (u16, Bytes) {
     let tcp = TcpStream::connect(addr).await.expect("connect");
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
         .await
         .expect("handshake");
     tokio::spawn(connection);
-    let mut request = http::Request::post(path).header("host", addr.to_string());
-    for (name, value) in headers {
-        request = request.header(*name, value.as_str());
-    }
-    let request = request.body(Full::new(Bytes::from(body))).expect("request");
-    let response = tokio::time::timeout(PATIENCE, sender.send_request(request))
+    let request = request
+        .header("host", addr.to_string())
+        .body(Full::new(Bytes::from(body)))
+        .expect("request");
+    // Long-polls of the control API wait up to a few seconds themselves.
+    let response = tokio::time::timeout(PATIENCE * 2, sender.send_request(request))
         .await
         .expect("answer in time")
         .expect("response");
@@ -120,6 +133,21 @@ pub async fn connect(session: &Session) -> Socket {
     let (socket, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("upgrade");
+    socket
+}
+
+/// A server with the default configuration (the demo world).
+pub async fn start() -> TestServer {
+    TestServer::start(mezon_test_server::ServerConfig::default())
+        .await
+        .expect("server starts")
+}
+
+/// A bot connection that joined the demo clan and clan 0 (cids 1 and 2).
+pub async fn joined_bot(server: &TestServer) -> Socket {
+    let (_, mut socket) = login_and_connect(server).await;
+    request(&mut socket, 1, clan_join(mezon_test_server::demo::CLAN_ID)).await;
+    request(&mut socket, 2, clan_join(0)).await;
     socket
 }
 
@@ -312,4 +340,160 @@ pub fn channel_join(clan_id: i64, channel_id: i64, channel_type: i32) -> envelop
         channel_type,
         is_public: false,
     })
+}
+
+/// One HTTP/1.1 request with any method and a JSON body; returns the status and body.
+pub async fn http(addr: SocketAddr, method: &str, path: &str, body: Vec<u8>) -> (u16, Bytes) {
+    let request = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
+    send_http(addr, request, body).await
+}
+
+/// `GET /_control/<route>`; returns the status and the JSON body.
+pub async fn control_get(addr: SocketAddr, route: &str) -> (u16, serde_json::Value) {
+    let (status, body) = http(addr, "GET", &format!("/_control/{route}"), Vec::new()).await;
+    (status, parse_json(&body))
+}
+
+/// `POST /_control/<route>` with a JSON body; returns the status and the JSON body.
+pub async fn control_post(
+    addr: SocketAddr,
+    route: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let body = body.to_string().into_bytes();
+    let (status, body) = http(addr, "POST", &format!("/_control/{route}"), body).await;
+    (status, parse_json(&body))
+}
+
+/// Like [`control_post`], asserting a 200.
+pub async fn control_ok(
+    addr: SocketAddr,
+    route: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let (status, answer) = control_post(addr, route, body.clone()).await;
+    assert_eq!(status, 200, "POST {route} {body}: {answer}");
+    answer
+}
+
+fn parse_json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(body)))
+}
+
+/// A string id field of a JSON answer.
+pub fn id_of(value: &serde_json::Value) -> i64 {
+    match value {
+        serde_json::Value::String(s) => s.parse().expect("an integer id"),
+        other => other.as_i64().expect("an integer id"),
+    }
+}
+
+/// The `mezon-test-server` binary running as a child process on a free loopback port;
+/// killed when dropped.
+pub struct ServerProcess {
+    child: std::process::Child,
+    pub addr: SocketAddr,
+    pub base_url: String,
+}
+
+impl ServerProcess {
+    /// Starts the binary with `--port 0` and `args`; waits (bounded) for its address line.
+    pub fn spawn(args: &[&str]) -> Self {
+        use std::io::BufRead as _;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mezon-test-server"))
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("the server binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(url) = line.strip_prefix("local Mezon server at ") {
+                    let _ = tx.send(url.trim().to_owned());
+                }
+            }
+        });
+        let base_url = match rx.recv_timeout(STARTUP) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the server binary printed no address within {STARTUP:?}");
+            }
+        };
+        let addr = base_url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("host:port");
+        Self {
+            child,
+            addr,
+            base_url,
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How long a child process may take to come up (a loaded CI machine).
+pub const STARTUP: Duration = Duration::from_secs(30);
+
+/// Logs in against any address the way the official SDKs do; returns the session.
+pub async fn login_at(addr: SocketAddr, bot_id: i64, api_key: &str) -> Session {
+    let headers = [
+        ("authorization", basic(api_key)),
+        ("content-type", "application/proto".to_owned()),
+        ("accept", "application/x-protobuf".to_owned()),
+    ];
+    let (status, body) = post(
+        addr,
+        "/v2/apps/authenticate/token",
+        &headers,
+        login_body(bot_id, api_key),
+    )
+    .await;
+    assert_eq!(status, 200, "login failed: {body:?}");
+    Session::decode(body).expect("a Session")
+}
+
+/// Sends an `api_request_event` and gathers its raw answer (`wire.md` §3.2): the status and
+/// the concatenated payload. Pushes and other frames met on the way are returned too.
+pub async fn api_socket(
+    socket: &mut Socket,
+    cid: i32,
+    api_index: i32,
+    body: Vec<u8>,
+) -> (u16, Bytes, Vec<Envelope>) {
+    let request = envelope::Message::ApiRequestEvent(realtime::ApiRequestEvent {
+        api_index,
+        api_name: String::new(),
+        body: Bytes::from(body),
+    });
+    send(socket, cid, request).await;
+    let mut payload = Vec::new();
+    let mut others = Vec::new();
+    loop {
+        match next_frame(socket).await {
+            Frame::RawChunk(chunk) if i32::from(chunk.cid) == cid => {
+                payload.extend_from_slice(&chunk.payload);
+                if chunk.fin {
+                    return (chunk.status, Bytes::from(payload), others);
+                }
+            }
+            Frame::Envelope(bytes) => others.push(Envelope::decode(bytes).expect("envelope")),
+            _ => {}
+        }
+    }
 }
