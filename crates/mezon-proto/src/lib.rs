@@ -64,6 +64,8 @@ pub mod mmn {
 
 // `Debug` of the messages that hold credentials (`Session`, `SessionRefreshRequest`, …):
 // generated so that tokens, keys and passwords print as `<redacted>`.
+pub mod scan;
+
 mod redacted_debug {
     include!("generated/redacted_debug.rs");
 }

@@ -370,7 +370,7 @@ impl Client {
 
     pub(crate) async fn emit(&self, event: mezon_events::Event) {
         self.inner.raw.publish_lifecycle(&event).await;
-        self.inner.streams.publish(&event);
+        self.inner.streams.publish(&event).await;
         self.inner.dispatcher.dispatch(event, self.clone()).await;
     }
 

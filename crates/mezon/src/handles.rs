@@ -583,10 +583,11 @@ impl Client {
                         .await?;
                     let mut found = None;
                     for m in list.messages {
+                        let m = std::sync::Arc::new(m);
                         if m.message_id == message_id {
-                            found = Some(m.clone());
+                            found = Some(std::sync::Arc::clone(&m));
                         }
-                        state.on_message(&m);
+                        state.on_message_shared(&m);
                     }
                     found.ok_or(Error::NotFound {
                         what: "message",
@@ -596,7 +597,7 @@ impl Client {
                 |_| {},
             )
             .await?;
-        Ok(Message::from_proto(self.clone(), raw))
+        Ok(Message::new(self.clone(), Payload::from_arc(raw)))
     }
 
     /// A clan by id: from the cache, else the clan list is fetched again.

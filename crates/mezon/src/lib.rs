@@ -54,7 +54,7 @@ pub use outgoing::{Attachment, Destination, EphemeralOp, MessageCode, OutgoingMe
 pub use raw::{RawEvent, RawEventStream};
 pub use send::NameKind;
 pub use state::CacheSizes;
-pub use stream::EventStream;
+pub use stream::{EventStream, Lagged, LossyEventStream};
 pub use tokens::{TokenConfig, TokenSend};
 
 pub use mezon_mmn::{LedgerRoute, TokenAmount};
