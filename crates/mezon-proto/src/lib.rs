@@ -7,7 +7,9 @@
 //! - [`api`]: package `mezon.api`, the messages of the HTTP/socket API (requests, responses,
 //!   `ChannelMessage`, `Session`, …).
 //! - [`realtime`]: package `mezon.realtime`, the socket [`realtime::Envelope`] and its payloads.
-//! - [`FILE_DESCRIPTOR_SET`]: the compiled schema, for reflection.
+//! - [`mmn`]: package `mmn`, the Mezon Money Network ledger (token transfers); with the
+//!   `grpc` feature, [`mmn::grpc`] holds its tonic client and server stubs.
+//! - [`FILE_DESCRIPTOR_SET`]: the compiled chat schema, for reflection.
 //!
 //! `bytes` fields are [`bytes::Bytes`], so decoding from a `Bytes` frame shares the buffer
 //! instead of copying. The `google.protobuf` wrapper types (`StringValue`, `BoolValue`,
@@ -45,8 +47,25 @@ pub mod realtime {
     include!("generated/realtime.rs");
 }
 
+/// Package `mmn`: the Mezon Money Network ledger (signed token transfers, accounts, health).
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod mmn {
+    include!("generated/mmn.rs");
+
+    /// tonic client and server stubs of `TxService`, `AccountService` and `HealthService`
+    /// (feature `grpc`). The clients take any `tonic` channel: bring your own, so an origin
+    /// with a path prefix or a custom TLS setup stays in your hands.
+    #[cfg(feature = "grpc")]
+    #[allow(missing_docs, clippy::all, clippy::pedantic)]
+    pub mod grpc {
+        include!("generated/mmn_grpc.rs");
+    }
+}
+
 // `Debug` of the messages that hold credentials (`Session`, `SessionRefreshRequest`, …):
 // generated so that tokens, keys and passwords print as `<redacted>`.
+pub mod scan;
+
 mod redacted_debug {
     include!("generated/redacted_debug.rs");
 }

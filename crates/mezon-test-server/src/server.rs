@@ -43,6 +43,7 @@ pub struct TestServer {
     addr: SocketAddr,
     base_url: String,
     accept_loop: Option<JoinHandle<()>>,
+    pub(crate) mmn: crate::mmn::MmnFakes,
 }
 
 impl fmt::Debug for TestServer {
@@ -80,6 +81,7 @@ impl TestServer {
         state.base_url = base_url.clone();
         state.ws_url = ws_url;
         let shared = Arc::new(Shared::new(state));
+        let mmn = crate::mmn::MmnFakes::start(Arc::clone(&shared)).await?;
         let accept_loop = tokio::spawn(accept_loop(Arc::clone(&shared), listener));
         tracing::info!(%addr, "local Mezon server listening");
         Ok(Self {
@@ -87,6 +89,7 @@ impl TestServer {
             addr,
             base_url,
             accept_loop: Some(accept_loop),
+            mmn,
         })
     }
 

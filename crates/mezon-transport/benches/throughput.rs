@@ -62,6 +62,53 @@ fn classify_frames() {
     );
 }
 
+fn encode_and_reassemble() {
+    let send = Envelope {
+        cid: 42,
+        message: Some(Message::ChannelMessageSend(
+            mezon_transport::proto::realtime::ChannelMessageSend {
+                clan_id: 1,
+                channel_id: 2,
+                mode: 2,
+                is_public: true,
+                content: "{\"t\":\"hello there, this is a reply\"}".into(),
+                ..Default::default()
+            },
+        )),
+    };
+    const E: u64 = 1_000_000;
+    let started = Instant::now();
+    for _ in 0..E {
+        black_box(black_box(&send).encode_to_vec());
+    }
+    report(
+        "request encode (channel_message_send)",
+        E,
+        started.elapsed(),
+    );
+
+    // A 64 KiB raw answer in 8 KiB chunks: classify each frame and join the payloads, as
+    // the reader does.
+    let answer = Bytes::from(vec![7u8; 64 * 1024]);
+    let frames = frame::encode_raw_answer(9, 0, &answer, 8 * 1024);
+    const R: u64 = 50_000;
+    let started = Instant::now();
+    for _ in 0..R {
+        let mut joined = bytes::BytesMut::new();
+        for f in &frames {
+            if let Ok(frame::Frame::RawChunk(chunk)) = frame::classify(f.clone()) {
+                joined.extend_from_slice(&chunk.payload);
+            }
+        }
+        black_box(joined.freeze());
+    }
+    report(
+        "raw answer reassembly (64 KiB in 8 chunks)",
+        R,
+        started.elapsed(),
+    );
+}
+
 async fn round_trips() {
     let server = TestServer::start(ServerConfig::default())
         .await
@@ -104,6 +151,7 @@ async fn round_trips() {
 
 fn main() {
     classify_frames();
+    encode_and_reassemble();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

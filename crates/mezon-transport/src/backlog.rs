@@ -2,10 +2,13 @@
 //!
 //! While it has room the reader keeps reading, so answers and pongs behind a burst of events
 //! still reach their callers; when it is full (by count or by bytes) the reader stops reading
-//! and the consumer's backpressure reaches the socket.
+//! and the consumer's backpressure reaches the socket. What it holds is drawn from the
+//! transport's memory budget; an exhausted budget also counts as full.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
+use crate::budget::{Budget, Charge};
 use crate::inbound::Inbound;
 
 /// Events read but not yet taken by the consumer, bounded by count and by bytes.
@@ -15,26 +18,32 @@ pub(crate) struct Backlog {
     bytes: usize,
     max_items: usize,
     max_bytes: usize,
+    charge: Charge,
+    budget: Arc<Budget>,
 }
 
 impl Backlog {
-    pub(crate) fn new(max_items: usize, max_bytes: usize) -> Self {
+    pub(crate) fn new(max_items: usize, max_bytes: usize, budget: &Arc<Budget>) -> Self {
         Self {
             items: VecDeque::new(),
             bytes: 0,
             max_items: max_items.max(1),
             max_bytes: max_bytes.max(1),
+            charge: Charge::new(budget),
+            budget: Arc::clone(budget),
         }
     }
 
     /// A backlog with nothing in it (a reader that ended without handing one over).
     pub(crate) fn empty() -> Self {
-        Self::new(1, 1)
+        Self::new(1, 1, &Budget::new(1))
     }
 
     /// Whether the reader must stop reading until the consumer takes something.
     pub(crate) fn is_full(&self) -> bool {
-        self.items.len() >= self.max_items || self.bytes >= self.max_bytes
+        self.items.len() >= self.max_items
+            || self.bytes >= self.max_bytes
+            || (self.bytes > 0 && self.budget.exhausted())
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -48,13 +57,17 @@ impl Backlog {
     /// Adds an item. Callers check [`is_full`](Self::is_full) before reading the next frame,
     /// so the bounds are exceeded by at most one frame.
     pub(crate) fn push(&mut self, item: Inbound) {
-        self.bytes += weight(&item);
+        let weight = weight(&item);
+        self.bytes += weight;
+        self.charge.grow(weight);
         self.items.push_back(item);
     }
 
     pub(crate) fn pop(&mut self) -> Option<Inbound> {
         let item = self.items.pop_front()?;
-        self.bytes -= weight(&item);
+        let weight = weight(&item);
+        self.bytes -= weight;
+        self.charge.shrink(weight);
         Some(item)
     }
 
@@ -83,7 +96,7 @@ mod tests {
 
     #[test]
     fn full_by_count() {
-        let mut backlog = Backlog::new(2, 1 << 20);
+        let mut backlog = Backlog::new(2, 1 << 20, &Budget::new(usize::MAX));
         backlog.push(event(1));
         assert!(!backlog.is_full());
         backlog.push(event(1));
@@ -94,7 +107,7 @@ mod tests {
 
     #[test]
     fn full_by_bytes_and_freed_on_pop() {
-        let mut backlog = Backlog::new(100, 1000);
+        let mut backlog = Backlog::new(100, 1000, &Budget::new(usize::MAX));
         backlog.push(event(600));
         assert!(!backlog.is_full());
         backlog.push(event(600));
@@ -107,8 +120,24 @@ mod tests {
     }
 
     #[test]
+    fn full_when_the_shared_budget_is_spent() {
+        let budget = Budget::new(1000);
+        let mut backlog = Backlog::new(100, 1 << 20, &budget);
+        assert!(!backlog.is_full(), "an empty backlog never waits");
+        backlog.push(event(700));
+        assert!(!backlog.is_full());
+        backlog.push(event(700));
+        assert!(backlog.is_full(), "1400 bytes of a 1000-byte budget");
+        assert_eq!(budget.used(), 1400);
+        backlog.pop();
+        assert!(!backlog.is_full());
+        drop(backlog);
+        assert_eq!(budget.used(), 0, "dropping gives everything back");
+    }
+
+    #[test]
     fn keeps_order() {
-        let mut backlog = Backlog::new(10, 1000);
+        let mut backlog = Backlog::new(10, 1000, &Budget::new(usize::MAX));
         for len in 1..=3 {
             backlog.push(event(len));
         }

@@ -24,9 +24,9 @@ pub struct TransportConfig {
     pub reconnect: ReconnectPolicy,
     /// Outbound pacing.
     pub rate_limits: RateLimits,
-    /// Capacity of the inbound event queue (default 1024).
+    /// Capacity of the inbound event queue (default 256).
     pub inbound_capacity: usize,
-    /// Events the socket reader may hold beyond a full inbound queue (default 8192). While it
+    /// Events the socket reader may hold beyond a full inbound queue (default 4096). While it
     /// has room the reader keeps reading, so answers to requests (and pongs) that arrive behind
     /// a burst of events still reach their callers; once it is full the reader stops reading
     /// the socket until the consumer catches up. Right after a reconnect the dropped
@@ -34,14 +34,19 @@ pub struct TransportConfig {
     /// most), since the new connection's events wait for the old ones.
     pub event_overflow: usize,
     /// Bytes of serialized events the reader may hold beyond a full inbound queue
-    /// (default 32 MiB); whichever of this and [`event_overflow`](Self::event_overflow) is
-    /// reached first pauses reading.
+    /// (default 1 MiB); whichever of this, [`event_overflow`](Self::event_overflow) and the
+    /// [`memory_budget`](Self::memory_budget) is reached first pauses reading, and TCP's own
+    /// flow control holds the server back.
     pub event_overflow_bytes: usize,
+    /// Bytes the transport may hold for data the server sent (default 64 MiB): events read
+    /// ahead of the consumer and raw API answers being reassembled draw from this one budget.
+    /// A raw answer that does not fit fails its request with `AnswerTooLarge`.
+    pub memory_budget: usize,
     /// Capacity of the socket write queue (default 256).
     pub write_queue_capacity: usize,
-    /// Largest frame accepted; larger frames are reported and skipped (default 16 MiB).
-    /// Frames beyond four times this (at least 1 MiB) are not even read: the socket library
-    /// ends the connection, which then reconnects.
+    /// Largest frame (and WebSocket message) accepted (default 16 MiB). A larger one is
+    /// refused from its header, before its payload is read: the connection ends with an
+    /// error and the supervisor reconnects.
     pub max_frame_size: usize,
     /// Largest reassembled raw API answer (default 64 MiB).
     pub max_answer_size: usize,
@@ -88,9 +93,10 @@ impl TransportConfig {
             connect_timeout: Duration::from_secs(10),
             reconnect: ReconnectPolicy::default(),
             rate_limits: RateLimits::default(),
-            inbound_capacity: 1024,
-            event_overflow: 8192,
-            event_overflow_bytes: 32 * 1024 * 1024,
+            inbound_capacity: 256,
+            event_overflow: 4096,
+            event_overflow_bytes: 1024 * 1024,
+            memory_budget: 64 * 1024 * 1024,
             write_queue_capacity: 256,
             max_frame_size: 16 * 1024 * 1024,
             max_answer_size: 64 * 1024 * 1024,
@@ -183,6 +189,13 @@ impl TransportConfig {
     pub fn event_overflow(mut self, events: usize, bytes: usize) -> Self {
         self.event_overflow = events.max(1);
         self.event_overflow_bytes = bytes.max(1);
+        self
+    }
+
+    /// Sets the memory budget in bytes (at least 1): see
+    /// [`memory_budget`](Self::memory_budget).
+    pub fn memory_budget(mut self, bytes: usize) -> Self {
+        self.memory_budget = bytes.max(1);
         self
     }
 

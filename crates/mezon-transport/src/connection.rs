@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{SinkExt as _, Stream, StreamExt as _};
+use futures_util::{FutureExt as _, SinkExt as _, Stream, StreamExt as _};
 use prost::Message as _;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -14,10 +14,12 @@ use tokio_tungstenite::tungstenite::{self, Message as WsMessage, protocol::WebSo
 use tokio_util::sync::CancellationToken;
 
 use crate::backlog::Backlog;
+use crate::budget::Budget;
 use crate::error::RequestError;
 use crate::frame::{self, Frame};
 use crate::heartbeat::{self, Liveness};
 use crate::inbound::{BadFrame, DisconnectReason, Inbound};
+use crate::proto::scan::scan_envelope;
 use crate::proto::{api, realtime::Envelope, realtime::envelope::Message};
 use crate::requests::Pending;
 
@@ -102,6 +104,8 @@ pub(crate) struct ConnectionSettings {
     pub(crate) heartbeat_interval: Duration,
     pub(crate) heartbeat_timeout: Duration,
     pub(crate) connect_timeout: Duration,
+    /// The transport's memory budget (read-ahead and reassembly draw from it).
+    pub(crate) budget: Arc<Budget>,
     /// Whether pushed events flow at once (first connection) or after [`Connection::open_events`].
     pub(crate) events_open: bool,
 }
@@ -147,12 +151,12 @@ pub(crate) async fn open(
     on_session: SessionSink,
     shutdown: &CancellationToken,
 ) -> Result<Connection, OpenError> {
-    // Frames above our limit but below this hard one are read, reported and skipped; only
-    // beyond it does the socket library give up on the connection.
-    let hard_limit = settings.max_frame_size.saturating_mul(4).max(1 << 20);
+    // A frame over the limit is refused from its header, before its payload is buffered; the
+    // socket library then ends the connection (the stream cannot skip the payload), and the
+    // supervisor reconnects.
     let ws_config = WebSocketConfig::default()
-        .max_message_size(Some(hard_limit))
-        .max_frame_size(Some(hard_limit));
+        .max_message_size(Some(settings.max_frame_size))
+        .max_frame_size(Some(settings.max_frame_size));
     let connect = tokio_tungstenite::connect_async_tls_with_config(
         url,
         Some(ws_config),
@@ -178,7 +182,7 @@ pub(crate) async fn open(
     let link = Link {
         generation: settings.generation,
         writer,
-        pending: Pending::new(settings.max_answer_size),
+        pending: Pending::with_budget(settings.max_answer_size, Arc::clone(&settings.budget)),
         closed: shutdown.child_token(),
         reason: Arc::new(OnceLock::new()),
         backlog_high_water: Arc::new(AtomicUsize::new(0)),
@@ -201,8 +205,10 @@ pub(crate) async fn open(
         on_session,
         max_frame_size: settings.max_frame_size,
         overflow: (settings.event_overflow, settings.event_overflow_bytes),
+        budget: settings.budget,
+        dropped_while_held: std::sync::atomic::AtomicU64::new(0),
     };
-    let reader = tokio::spawn(reader.run(stream));
+    let reader = tokio::spawn(reader.run_guarded(stream));
     tracing::debug!(generation = settings.generation, "socket open");
     Ok(Connection { link, gate, reader })
 }
@@ -239,24 +245,58 @@ struct Reader {
     max_frame_size: usize,
     /// Most events, and bytes of them, held beyond a full inbound queue.
     overflow: (usize, usize),
+    budget: Arc<Budget>,
+    /// Events dropped because the hold was full while events were held back (re-join).
+    dropped_while_held: std::sync::atomic::AtomicU64,
 }
 
 impl Reader {
+    /// [`run`](Self::run), turning a panic into a closed connection with a logged error, so
+    /// a failure is never silent and the supervisor reconnects at once.
+    async fn run_guarded<S>(self, stream: S) -> Option<Backlog>
+    where
+        S: Stream<Item = Result<WsMessage, tungstenite::Error>> + Unpin,
+    {
+        let link = self.link.clone();
+        match std::panic::AssertUnwindSafe(self.run(stream))
+            .catch_unwind()
+            .await
+        {
+            Ok(backlog) => backlog,
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                tracing::error!(generation = link.generation, %message, "socket reader panicked");
+                link.close(DisconnectReason::Error(format!(
+                    "socket reader panicked: {message}"
+                )));
+                link.pending.close(RequestError::ConnectionLost);
+                None
+            }
+        }
+    }
+
     /// Reads until the connection ends; returns the events not yet delivered, unless they
     /// were still held back (a connection whose rejoin never finished).
     async fn run<S>(mut self, mut stream: S) -> Option<Backlog>
     where
         S: Stream<Item = Result<WsMessage, tungstenite::Error>> + Unpin,
     {
-        let mut backlog = Backlog::new(self.overflow.0, self.overflow.1);
+        let mut backlog = Backlog::new(self.overflow.0, self.overflow.1, &self.budget);
         let mut paused = false;
         let reason = loop {
-            let full = backlog.is_full();
+            let events_open = *self.gate.borrow();
+            // While events are held back (the re-join after a reconnect), the reader keeps
+            // reading even with a full hold so the join answers arrive; events that do not
+            // fit are dropped and reported. Otherwise a full hold stops reading.
+            let full = backlog.is_full() && events_open;
             if full != paused {
                 paused = full;
                 self.liveness.set_reader_paused(paused);
             }
-            let events_open = *self.gate.borrow();
             tokio::select! {
                 biased;
                 _ = self.link.closed.cancelled() => break None,
@@ -271,6 +311,7 @@ impl Reader {
                     if changed.is_err() {
                         break None;
                     }
+                    self.report_dropped(&mut backlog);
                 }
                 frame = stream.next(), if !full => match frame {
                     None => break Some(DisconnectReason::ServerClosed),
@@ -299,15 +340,44 @@ impl Reader {
         Some(backlog)
     }
 
+    /// Reports the events dropped while the hold was full, once events flow again.
+    fn report_dropped(&self, backlog: &mut Backlog) {
+        let count = self.dropped_while_held.swap(0, Ordering::Relaxed);
+        if count > 0 {
+            tracing::warn!(count, "events dropped while held during the re-join");
+            backlog.push(Inbound::FrameError {
+                error: BadFrame::DroppedWhileHeld { count },
+                len: 0,
+            });
+        }
+    }
+
+    /// Adds an item for the consumer, unless events are held and the hold is full.
+    fn hold(&self, item: Inbound, backlog: &mut Backlog) {
+        if backlog.is_full() {
+            // Only reached while events are held: a full hold otherwise stops reading.
+            self.dropped_while_held.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        backlog.push(item);
+        self.link
+            .backlog_high_water
+            .fetch_max(backlog.len(), Ordering::Relaxed);
+    }
+
     fn on_message(&self, message: WsMessage, backlog: &mut Backlog) -> Option<DisconnectReason> {
         match message {
             WsMessage::Binary(data) => self.on_binary(data, backlog),
             WsMessage::Text(text) => {
                 tracing::debug!(len = text.len(), "ignoring a text frame");
-                backlog.push(Inbound::FrameError {
-                    error: BadFrame::Text,
-                    len: text.len(),
-                });
+                let error = BadFrame::Text;
+                self.hold(
+                    Inbound::FrameError {
+                        error,
+                        len: text.len(),
+                    },
+                    backlog,
+                );
             }
             WsMessage::Close(frame) => {
                 tracing::debug!(?frame, "server closed the socket");
@@ -322,21 +392,18 @@ impl Reader {
     fn on_binary(&self, data: Bytes, backlog: &mut Backlog) {
         let len = data.len();
         match self.classify(data) {
-            Ok(Some(item)) => {
-                backlog.push(item);
-                self.link
-                    .backlog_high_water
-                    .fetch_max(backlog.len(), Ordering::Relaxed);
-            }
+            Ok(Some(item)) => self.hold(item, backlog),
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(len, %error, "skipping a bad frame");
-                backlog.push(Inbound::FrameError { error, len });
+                self.hold(Inbound::FrameError { error, len }, backlog);
             }
         }
     }
 
     /// Routes answers to their requests; returns what the consumer should see, if anything.
+    /// A tag scan reads the cid and the variant: pushed events are not decoded here (the
+    /// consumer decodes those it wants), answers are decoded once for their caller.
     fn classify(&self, data: Bytes) -> Result<Option<Inbound>, BadFrame> {
         if data.len() > self.max_frame_size {
             return Err(BadFrame::TooLarge {
@@ -352,18 +419,177 @@ impl Reader {
             Frame::BinaryPong { .. } => return Ok(None),
             Frame::Envelope(bytes) => bytes,
         };
-        let envelope = Envelope::decode(bytes.clone())?;
-        if envelope.cid != 0 {
-            self.link.pending.resolve_envelope(envelope);
+        let head = scan_envelope(&bytes)?;
+        if head.cid != 0 {
+            self.link.pending.resolve_envelope(Envelope::decode(bytes)?);
             return Ok(None);
         }
-        match envelope.message {
-            None => Err(BadFrame::UnknownVariant),
-            Some(Message::RefreshSessionEvent(session)) => {
-                (self.on_session)(session);
+        match head.variant {
+            None => Err(BadFrame::NoVariant),
+            Some(REFRESH_SESSION_EVENT) => {
+                if let Some(Message::RefreshSessionEvent(session)) =
+                    Envelope::decode(bytes.clone())?.message
+                {
+                    (self.on_session)(session);
+                }
                 Ok(Some(Inbound::Envelope(bytes)))
             }
+            // Variants newer than this schema pass too: the consumer decides what they are.
             Some(_) => Ok(Some(Inbound::Envelope(bytes))),
         }
+    }
+}
+
+/// Envelope field number of `refresh_session_event`, the one push the transport reads itself.
+const REFRESH_SESSION_EVENT: u32 = 96;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::realtime::Pong;
+    use futures_util::stream;
+
+    type Frames = mpsc::UnboundedSender<Result<WsMessage, tungstenite::Error>>;
+
+    /// A reader over a stream the test feeds; returns the frame feed, the consumer's queue,
+    /// the gate and the reader task.
+    fn reader(
+        link: &Link,
+        queue: usize,
+        overflow: usize,
+        events_open: bool,
+        on_session: SessionSink,
+    ) -> (
+        Frames,
+        mpsc::Receiver<Inbound>,
+        watch::Sender<bool>,
+        JoinHandle<Option<Backlog>>,
+    ) {
+        let (frames, rx) = mpsc::unbounded_channel();
+        let (inbound, consumer) = mpsc::channel(queue);
+        let (gate, gate_rx) = watch::channel(events_open);
+        let reader = Reader {
+            link: link.clone(),
+            liveness: Liveness::new(),
+            inbound,
+            gate: gate_rx,
+            on_session,
+            max_frame_size: 1 << 20,
+            overflow: (overflow, 1 << 20),
+            budget: Budget::new(1 << 20),
+            dropped_while_held: std::sync::atomic::AtomicU64::new(0),
+        };
+        let stream = Box::pin(stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }));
+        let task = tokio::spawn(reader.run_guarded(stream));
+        (frames, consumer, gate, task)
+    }
+
+    fn envelope(cid: i32, message: Message) -> Result<WsMessage, tungstenite::Error> {
+        Ok(WsMessage::Binary(
+            Envelope {
+                cid,
+                message: Some(message),
+            }
+            .encode_to_vec()
+            .into(),
+        ))
+    }
+
+    fn event() -> Result<WsMessage, tungstenite::Error> {
+        envelope(0, Message::Pong(Pong {}))
+    }
+
+    fn no_session() -> SessionSink {
+        Arc::new(|_| {})
+    }
+
+    #[tokio::test]
+    async fn answers_flow_while_events_are_held() {
+        let (link, _written) = Link::detached(1, 8);
+        let (frames, mut consumer, gate, _task) = reader(&link, 1, 4, false, no_session());
+        // Far more events than the hold takes, then the answer a re-join waits for.
+        for _ in 0..100 {
+            frames.send(event()).unwrap();
+        }
+        let mut join = link.pending.register().unwrap();
+        frames
+            .send(envelope(i32::from(join.cid()), Message::Pong(Pong {})))
+            .unwrap();
+        let answer = tokio::time::timeout(Duration::from_secs(5), join.answer()).await;
+        assert!(matches!(answer, Ok(Ok(_))), "the answer got through");
+        gate.send_replace(true);
+        let mut events = 0;
+        let dropped = loop {
+            match consumer.recv().await {
+                Some(Inbound::Envelope(_)) => events += 1,
+                Some(Inbound::FrameError {
+                    error: BadFrame::DroppedWhileHeld { count },
+                    ..
+                }) => break count,
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        assert_eq!(events, 4, "the hold kept what fits");
+        assert_eq!(dropped, 96, "and reported the rest");
+    }
+
+    #[tokio::test]
+    async fn unknown_variants_are_delivered_not_reported() {
+        let (link, _written) = Link::detached(1, 8);
+        let (frames, mut consumer, _gate, _task) = reader(&link, 8, 8, true, no_session());
+        // Field 200 (not in the schema), empty.
+        frames
+            .send(Ok(WsMessage::Binary(Bytes::from_static(&[
+                0xC2, 0x0C, 0x00,
+            ]))))
+            .unwrap();
+        frames
+            .send(Ok(WsMessage::Binary(Bytes::from_static(&[0x08, 0x00]))))
+            .unwrap();
+        assert!(matches!(consumer.recv().await, Some(Inbound::Envelope(_))));
+        assert!(matches!(
+            consumer.recv().await,
+            Some(Inbound::FrameError {
+                error: BadFrame::NoVariant,
+                ..
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_reader_panic_closes_the_link_with_the_reason() {
+        let (link, _written) = Link::detached(1, 8);
+        let on_session: SessionSink = Arc::new(|_| panic!("session sink broke"));
+        let (frames, _consumer, _gate, task) = reader(&link, 8, 8, true, on_session);
+        let mut request = link.pending.register().unwrap();
+        frames
+            .send(envelope(
+                0,
+                Message::RefreshSessionEvent(api::Session::default()),
+            ))
+            .unwrap();
+        assert!(task.await.unwrap().is_none());
+        assert!(link.is_closed());
+        let reason = link.reason().map(|r| r.to_string()).unwrap_or_default();
+        assert!(reason.contains("session sink broke"), "{reason}");
+        assert!(matches!(
+            request.answer().await,
+            Err(RequestError::ConnectionLost)
+        ));
+    }
+
+    #[test]
+    fn refresh_session_event_field_number() {
+        let frame = Envelope {
+            cid: 0,
+            message: Some(Message::RefreshSessionEvent(api::Session::default())),
+        }
+        .encode_to_vec();
+        assert_eq!(
+            scan_envelope(&frame).map(|h| h.variant),
+            Ok(Some(REFRESH_SESSION_EVENT))
+        );
     }
 }

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::connection::Link;
+use crate::error::RequestError;
 use crate::inbound::DisconnectReason;
 use crate::proto::realtime::{Envelope, Ping, envelope::Message};
 
@@ -65,26 +66,37 @@ pub(crate) async fn run(
         let ping_sent = Instant::now();
         let mark = liveness.mark();
         // The registration keeps the ping's cid reserved until the check below; the pong
-        // itself only matters as a sign of life.
+        // itself only matters as a sign of life. With every cid in flight no ping can go out
+        // this round, but the check still runs: that many requests in flight bring answers,
+        // and silence is still death.
         let ping = match link.pending.register() {
-            Ok(ping) => ping,
+            Ok(ping) => Some(ping),
+            Err(RequestError::TooManyInFlight) => {
+                tracing::debug!(
+                    generation = link.generation,
+                    "every cid in flight; ping skipped"
+                );
+                None
+            }
             Err(_) => return,
         };
-        let envelope = Envelope {
-            cid: i32::from(ping.cid()),
-            message: Some(Message::Ping(Ping {})),
-        };
-        let frame = WsMessage::Binary(envelope.encode_to_vec().into());
-        // Never wait for room in the write queue: a socket the server has stopped reading
-        // must still be found dead, and the check below does that whether or not the ping
-        // went out.
-        match link.try_send_frame(frame) {
-            Ok(true) => {}
-            Ok(false) => tracing::debug!(
-                generation = link.generation,
-                "write queue full; ping skipped"
-            ),
-            Err(_) => return,
+        if let Some(ping) = &ping {
+            let envelope = Envelope {
+                cid: i32::from(ping.cid()),
+                message: Some(Message::Ping(Ping {})),
+            };
+            let frame = WsMessage::Binary(envelope.encode_to_vec().into());
+            // Never wait for room in the write queue: a socket the server has stopped reading
+            // must still be found dead, and the check below does that whether or not the
+            // ping went out.
+            match link.try_send_frame(frame) {
+                Ok(true) => {}
+                Ok(false) => tracing::debug!(
+                    generation = link.generation,
+                    "write queue full; ping skipped"
+                ),
+                Err(_) => return,
+            }
         }
         tokio::select! {
             _ = link.closed.cancelled() => return,
@@ -201,6 +213,18 @@ mod tests {
             link.try_send_frame(WsMessage::Binary(vec![1].into()))
                 .is_ok_and(|queued| queued)
         );
+        let liveness = Liveness::new();
+        let started = Instant::now();
+        start(&link, &liveness).await.expect("heartbeat");
+        assert_eq!(started.elapsed(), 10 * SECOND);
+        assert_eq!(link.reason(), Some(DisconnectReason::HeartbeatTimeout));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_cid_in_flight_still_finds_silence() {
+        let (link, _written) = Link::detached(1, 8);
+        let in_flight: Vec<_> = std::iter::from_fn(|| link.pending.register().ok()).collect();
+        assert_eq!(in_flight.len(), usize::from(crate::requests::MAX_CID));
         let liveness = Liveness::new();
         let started = Instant::now();
         start(&link, &liveness).await.expect("heartbeat");

@@ -39,9 +39,23 @@ pub enum BadFrame {
     /// The frame does not decode as an envelope.
     #[error("envelope does not decode: {0}")]
     Decode(#[from] prost::DecodeError),
-    /// An envelope whose variant this SDK does not know (a newer protocol?).
+    /// An envelope whose variant this SDK does not know. No longer reported: such envelopes
+    /// are delivered as [`Inbound::Envelope`] (the event crate makes them `Event::Unknown`).
     #[error("envelope with an unknown variant")]
     UnknownVariant,
+    /// A pushed envelope with no variant at all.
+    #[error("envelope without a variant")]
+    NoVariant,
+    /// The frame is not a protobuf message (found by the tag scan).
+    #[error("envelope does not parse: {0}")]
+    Malformed(#[from] crate::proto::scan::ScanError),
+    /// Events dropped because the hold was full while events were held back during the
+    /// re-join after a reconnect (reading went on so the join answers could arrive).
+    #[error("{count} events dropped while held during the re-join")]
+    DroppedWhileHeld {
+        /// How many.
+        count: u64,
+    },
     /// A text frame (the protocol uses binary frames only).
     #[error("text frame")]
     Text,

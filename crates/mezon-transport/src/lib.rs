@@ -36,6 +36,7 @@ pub mod api;
 pub mod frame;
 
 mod backlog;
+mod budget;
 mod config;
 mod connection;
 mod error;

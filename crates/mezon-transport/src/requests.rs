@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::oneshot;
 
+use crate::budget::{Budget, Charge};
 use crate::error::RequestError;
 use crate::frame::RawChunk;
 use crate::proto::realtime::Envelope;
@@ -35,6 +36,8 @@ struct Slot {
     serial: u64,
     reply: Reply,
     chunks: BytesMut,
+    /// What `chunks` holds, drawn from the transport's memory budget.
+    charge: Option<Charge>,
 }
 
 struct Inner {
@@ -49,6 +52,7 @@ struct Inner {
 pub(crate) struct Pending {
     inner: Mutex<Inner>,
     max_answer_size: usize,
+    budget: Arc<Budget>,
     unknown_answers: AtomicU64,
 }
 
@@ -101,7 +105,14 @@ impl Drop for PendingRequest {
 }
 
 impl Pending {
+    /// Without a shared budget (each answer still at most `max_answer_size`).
+    #[cfg(test)]
     pub(crate) fn new(max_answer_size: usize) -> Arc<Self> {
+        Self::with_budget(max_answer_size, Budget::new(usize::MAX))
+    }
+
+    /// Reassembly draws from `budget`, shared with the rest of the transport.
+    pub(crate) fn with_budget(max_answer_size: usize, budget: Arc<Budget>) -> Arc<Self> {
         Arc::new(Self {
             inner: Mutex::new(Inner {
                 next_cid: 1,
@@ -110,6 +121,7 @@ impl Pending {
                 closed: None,
             }),
             max_answer_size,
+            budget,
             unknown_answers: AtomicU64::new(0),
         })
     }
@@ -148,6 +160,7 @@ impl Pending {
                 serial,
                 reply,
                 chunks: BytesMut::new(),
+                charge: None,
             },
         );
         Ok(PendingRequest {
@@ -178,11 +191,23 @@ impl Pending {
             self.count_unknown(chunk.cid.into());
             return;
         };
-        if slot.chunks.len() + chunk.payload.len() > self.max_answer_size {
+        let too_large = slot.chunks.len() + chunk.payload.len() > self.max_answer_size;
+        // Only chunks that are kept draw from the budget (a final chunk of a one-chunk
+        // answer is handed over as it is).
+        let over_budget = !chunk.fin
+            && !slot
+                .charge
+                .get_or_insert_with(|| Charge::new(&self.budget))
+                .try_grow(chunk.payload.len());
+        if too_large || over_budget {
+            let max = if too_large {
+                self.max_answer_size
+            } else {
+                self.budget.limit()
+            };
             if let Some(slot) = inner.slots.remove(&chunk.cid) {
-                let _ = slot.reply.send(Err(RequestError::AnswerTooLarge {
-                    max: self.max_answer_size,
-                }));
+                tracing::warn!(cid = chunk.cid, max, "raw answer exceeds its limit");
+                let _ = slot.reply.send(Err(RequestError::AnswerTooLarge { max }));
             }
             return;
         }
@@ -340,6 +365,29 @@ mod tests {
             Err(RequestError::AnswerTooLarge { max: 4 })
         ));
         assert_eq!(pending.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn reassembly_draws_from_the_shared_budget() {
+        let budget = Budget::new(6);
+        let pending = Pending::with_budget(1 << 20, Arc::clone(&budget));
+        let mut first = pending.register().unwrap();
+        let mut second = pending.register().unwrap();
+        pending.on_raw_chunk(raw(first.cid(), 0, false, b"abcd"));
+        assert_eq!(budget.used(), 4);
+        // The second answer's chunk does not fit next to the first one's.
+        pending.on_raw_chunk(raw(second.cid(), 0, false, b"efg"));
+        assert!(matches!(
+            second.answer().await,
+            Err(RequestError::AnswerTooLarge { max: 6 })
+        ));
+        pending.on_raw_chunk(raw(first.cid(), 0, true, b"!"));
+        assert!(matches!(first.answer().await, Ok(Answer::Raw { .. })));
+        assert_eq!(budget.used(), 0, "a completed answer gives its bytes back");
+        let third = pending.register().unwrap();
+        pending.on_raw_chunk(raw(third.cid(), 0, false, b"xyz"));
+        drop(third);
+        assert_eq!(budget.used(), 0, "so does a request given up on");
     }
 
     #[tokio::test]

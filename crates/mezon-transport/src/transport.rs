@@ -105,6 +105,7 @@ impl Transport {
         let shared = Arc::new(Shared {
             socket_limiter: RateLimiter::per_second(config.rate_limits.socket_per_second),
             waiting: Semaphore::new(config.max_waiting_requests),
+            budget: crate::budget::Budget::new(config.memory_budget),
             config,
             creds,
             http,
@@ -166,6 +167,8 @@ pub(crate) struct Shared {
     auth_lock: tokio::sync::Mutex<()>,
     pub(crate) shutdown: CancellationToken,
     supervisor: Mutex<Option<JoinHandle<()>>>,
+    /// The memory budget every connection's read-ahead and reassembly draw from.
+    budget: Arc<crate::budget::Budget>,
 }
 
 impl Shared {
@@ -494,6 +497,7 @@ impl TransportHandle {
             heartbeat_interval: config.heartbeat_interval,
             heartbeat_timeout: config.heartbeat_timeout,
             connect_timeout: config.connect_timeout,
+            budget: Arc::clone(&shared.budget),
             events_open,
         };
         let sessions = shared.session.clone();

@@ -113,6 +113,7 @@ pub(crate) struct Inner {
     pub(crate) message_flights: SingleFlight<i64>,
     pub(crate) streams: StreamHub,
     pub(crate) raw: crate::raw::RawHub,
+    pub(crate) tokens: crate::tokens::Tokens,
     pump: Mutex<Option<JoinHandle<()>>>,
     /// The agent event stream reader, when enabled.
     agent: Mutex<Option<JoinHandle<()>>>,
@@ -166,6 +167,7 @@ impl Client {
             state: Arc::new(State::new(config.cache)),
             streams: StreamHub::new(config.event_stream_capacity),
             raw: crate::raw::RawHub::new(),
+            tokens: crate::tokens::Tokens::default(),
             config,
             transport: RwLock::new(None),
             buttons: RouteTable::default(),
@@ -268,6 +270,7 @@ impl Client {
         *self.inner.pump.lock().unwrap_or_else(|p| p.into_inner()) = Some(pump);
         match crate::joins::connect_sequence(self, &handle).await {
             Ok(clans) => {
+                crate::tokens::after_login(self);
                 self.emit(mezon_events::Event::Ready(Arc::new(
                     mezon_events::lifecycle::Ready {
                         user_id: self.user_id(),
@@ -367,7 +370,7 @@ impl Client {
 
     pub(crate) async fn emit(&self, event: mezon_events::Event) {
         self.inner.raw.publish_lifecycle(&event).await;
-        self.inner.streams.publish(&event);
+        self.inner.streams.publish(&event).await;
         self.inner.dispatcher.dispatch(event, self.clone()).await;
     }
 

@@ -31,6 +31,8 @@ pub struct ClientConfig {
     pub event_stream_capacity: usize,
     /// How long [`Client::shutdown`] waits for handlers to finish.
     pub shutdown_grace: Duration,
+    /// Token transfers: ledger and prover endpoints, receipts.
+    pub tokens: crate::tokens::TokenConfig,
     /// Where the AI-agent event stream is served, when the bot reads it (see
     /// [`ClientBuilder::agent_events`]).
     pub agent_event_url: Option<String>,
@@ -64,6 +66,7 @@ pub struct ClientBuilder {
     receive_own_messages: bool,
     event_stream_capacity: usize,
     shutdown_grace: Duration,
+    pub(crate) tokens: crate::tokens::TokenConfig,
     agent_event_url: Option<String>,
 }
 
@@ -82,6 +85,7 @@ impl ClientBuilder {
             receive_own_messages: false,
             event_stream_capacity: 1024,
             shutdown_grace: Duration::from_secs(10),
+            tokens: crate::tokens::TokenConfig::default(),
             agent_event_url: None,
         }
     }
@@ -282,6 +286,7 @@ impl ClientBuilder {
             receive_own_messages: self.receive_own_messages,
             event_stream_capacity: self.event_stream_capacity,
             shutdown_grace: self.shutdown_grace,
+            tokens: self.tokens,
             agent_event_url: self.agent_event_url,
         })
     }

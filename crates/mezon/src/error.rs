@@ -24,6 +24,12 @@ pub enum Error {
     /// The client is not logged in (call [`Client::login`](crate::Client::login) first).
     #[error("the client is not logged in")]
     NotLoggedIn,
+    /// A token transfer failed (see [`mezon_mmn::TransferError`]).
+    #[error(transparent)]
+    Transfer(#[from] mezon_mmn::TransferError),
+    /// No signing key for token transfers (the OS random number generator failed).
+    #[error(transparent)]
+    TokenKey(mezon_mmn::KeyError),
     /// The client was shut down.
     #[error("the client was shut down")]
     Shutdown,

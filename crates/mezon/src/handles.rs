@@ -488,6 +488,12 @@ impl User {
         self.client.send_dm(self.user.id, message).await
     }
 
+    /// Sends this user `amount` whole tokens (see [`Client::send_tokens`]); returns the
+    /// transaction hash.
+    pub async fn send_tokens(&self, amount: mezon_mmn::TokenAmount, note: &str) -> Result<String> {
+        self.client.send_tokens(self.user.id, amount, note).await
+    }
+
     /// The DM channel with this user (created and joined when needed).
     pub async fn dm_channel(&self) -> Result<Channel> {
         self.client.dm_channel(self.user.id).await
@@ -577,10 +583,11 @@ impl Client {
                         .await?;
                     let mut found = None;
                     for m in list.messages {
+                        let m = std::sync::Arc::new(m);
                         if m.message_id == message_id {
-                            found = Some(m.clone());
+                            found = Some(std::sync::Arc::clone(&m));
                         }
-                        state.on_message(&m);
+                        state.on_message_shared(&m);
                     }
                     found.ok_or(Error::NotFound {
                         what: "message",
@@ -590,7 +597,7 @@ impl Client {
                 |_| {},
             )
             .await?;
-        Ok(Message::from_proto(self.clone(), raw))
+        Ok(Message::new(self.clone(), Payload::from_arc(raw)))
     }
 
     /// A clan by id: from the cache, else the clan list is fetched again.

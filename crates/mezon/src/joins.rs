@@ -2,6 +2,7 @@
 //! makes on its own, and redoing all of them after a reconnect.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use mezon_proto::api::ListChannelDescsRequest;
 use mezon_proto::realtime::{ClanJoin, envelope::Message as Outgoing};
@@ -128,6 +129,39 @@ impl Rejoiner {
     }
 }
 
+/// Attempts per join in a re-join (the first try included).
+const REJOIN_ATTEMPTS: u32 = 4;
+/// Wait before the first retry of a join; doubled after each failure.
+const REJOIN_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Whether a failed join is worth another try on the same link: the server did not answer in
+/// time or the client was momentarily full. A refusal is final, and a lost link means the
+/// supervisor reconnects and re-joins anyway.
+fn retry_join(error: &RequestError) -> bool {
+    matches!(
+        error,
+        RequestError::Timeout | RequestError::QueueFull | RequestError::TooManyInFlight
+    )
+}
+
+/// Sends one join, retrying transient failures with bounded backoff.
+async fn join_with_retry(handle: &TransportHandle, join: Outgoing) -> Result<(), RequestError> {
+    let mut delay = REJOIN_BACKOFF;
+    let mut attempt = 1;
+    loop {
+        match handle.request(join.clone()).await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt < REJOIN_ATTEMPTS && retry_join(&e) => {
+                tracing::debug!(attempt, error = %e, "join failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl RejoinHook for Rejoiner {
     async fn rejoin(&self, handle: &TransportHandle) -> Result<(), RequestError> {
@@ -139,13 +173,13 @@ impl RejoinHook for Rejoiner {
                 clan_id: *clan_id,
                 is_last_field: false,
             });
-            if let Err(e) = handle.request(join).await {
+            if let Err(e) = join_with_retry(handle, join).await {
                 tracing::warn!(clan_id, error = %e, "re-joining a clan failed");
                 first_error.get_or_insert(e);
             }
         }
         for join in channels.iter().copied() {
-            if let Err(e) = handle.request(Outgoing::ChannelJoin(join)).await {
+            if let Err(e) = join_with_retry(handle, Outgoing::ChannelJoin(join)).await {
                 tracing::warn!(channel_id = join.channel_id, error = %e, "re-joining a channel failed");
                 first_error.get_or_insert(e);
             }
@@ -156,5 +190,21 @@ impl RejoinHook for Rejoiner {
             "re-joined after reconnect"
         );
         first_error.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_transient_join_failures_are_retried() {
+        assert!(retry_join(&RequestError::Timeout));
+        assert!(retry_join(&RequestError::TooManyInFlight));
+        assert!(!retry_join(&RequestError::ConnectionLost));
+        assert!(!retry_join(&RequestError::Server {
+            code: 3,
+            message: "not a member".into()
+        }));
     }
 }

@@ -40,6 +40,7 @@ mod routing;
 mod send;
 mod state;
 mod stream;
+mod tokens;
 mod typed;
 
 pub use api::ApiClient;
@@ -53,7 +54,10 @@ pub use outgoing::{Attachment, Destination, EphemeralOp, MessageCode, OutgoingMe
 pub use raw::{RawEvent, RawEventStream};
 pub use send::NameKind;
 pub use state::CacheSizes;
-pub use stream::EventStream;
+pub use stream::{EventStream, Lagged, LossyEventStream};
+pub use tokens::{TokenConfig, TokenSend};
+
+pub use mezon_mmn::{LedgerRoute, TokenAmount};
 
 pub use mezon_events::content::{self, MessageContent};
 pub use mezon_events::{
@@ -63,6 +67,7 @@ pub use mezon_events::{
 pub use mezon_transport::{RateLimits, ReconnectPolicy};
 
 pub use mezon_events as events;
+pub use mezon_mmn as mmn;
 pub use mezon_proto as proto;
 pub use mezon_transport as transport;
 

@@ -114,7 +114,7 @@ async fn handle_frame(client: &Client, frame: Bytes) {
     if let Some(kind) = peeked.kind() {
         let wanted = CACHE_KINDS
             .union(inner.dispatcher.interests())
-            .union(inner.streams.interests())
+            .union(inner.streams.interests().0)
             .union(inner.raw.interests());
         if !wanted.contains(kind) {
             return;
@@ -140,7 +140,7 @@ async fn handle_frame(client: &Client, frame: Bytes) {
 fn apply_to_state(client: &Client, event: &Event) {
     let state = &client.inner.state;
     match event {
-        Event::ChannelMessage(m) => state.on_message(m),
+        Event::ChannelMessage(m) => state.on_message_shared(m),
         Event::ChannelCreatedEvent(e) => state.on_channel_created(e),
         Event::ChannelUpdatedEvent(e) => state.on_channel_updated(e),
         Event::ChannelDeletedEvent(e) => state.on_channel_deleted(e),

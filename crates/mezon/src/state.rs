@@ -164,14 +164,21 @@ pub(crate) struct State {
     pub(crate) clans: Cache<i64, api::ClanDesc>,
     pub(crate) channels: Cache<i64, api::ChannelDescription>,
     pub(crate) users: Cache<i64, api::User>,
-    pub(crate) messages: Cache<i64, api::ChannelMessage>,
+    /// Shares the event's payload: caching a message copies nothing.
+    pub(crate) messages: Cache<i64, Arc<api::ChannelMessage>>,
     pub(crate) clan_flights: SingleFlight<i64>,
     pub(crate) channel_flights: SingleFlight<i64>,
     pub(crate) dm_flights: SingleFlight<i64>,
     joined_clans: Mutex<BTreeSet<i64>>,
     joined_channels: Mutex<HashMap<i64, ChannelJoin>>,
-    dms: Mutex<HashMap<i64, i64>>,
+    /// Peer user id → DM channel id; bounded like the channel cache.
+    dms: Cache<i64, i64>,
 }
+
+/// Most channel joins remembered for re-joining (a server cannot grow the set without bound
+/// by adding the bot to ever more channels; joins past it still happen, but are not redone
+/// after a reconnect, and a warning says so).
+pub(crate) const MAX_JOINED_CHANNELS: usize = 65_536;
 
 impl std::fmt::Debug for State {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -198,7 +205,7 @@ impl State {
             dm_flights: SingleFlight::new(),
             joined_clans: Mutex::new(BTreeSet::new()),
             joined_channels: Mutex::new(HashMap::new()),
-            dms: Mutex::new(HashMap::new()),
+            dms: Cache::new(sizes.channels),
         }
     }
 
@@ -214,9 +221,16 @@ impl State {
 
     /// Records a channel join; whether the channel is new.
     pub(crate) fn joined_channel(&self, join: ChannelJoin) -> bool {
-        lock(&self.joined_channels)
-            .insert(join.channel_id, join)
-            .is_none()
+        let mut joined = lock(&self.joined_channels);
+        if joined.len() >= MAX_JOINED_CHANNELS && !joined.contains_key(&join.channel_id) {
+            tracing::warn!(
+                channel_id = join.channel_id,
+                max = MAX_JOINED_CHANNELS,
+                "too many joined channels to remember; this one is not re-joined after a reconnect"
+            );
+            return true;
+        }
+        joined.insert(join.channel_id, join).is_none()
     }
 
     /// Forgets a channel (left or deleted).
@@ -250,12 +264,12 @@ impl State {
 
     /// Records the DM channel with `peer`.
     pub(crate) fn set_dm(&self, peer: i64, channel_id: i64) {
-        lock(&self.dms).insert(peer, channel_id);
+        self.dms.put(peer, channel_id);
     }
 
     /// The DM channel with `peer`, if known.
     pub(crate) fn dm_with(&self, peer: i64) -> Option<i64> {
-        lock(&self.dms).get(&peer).copied()
+        self.dms.get(peer)
     }
 
     /// Stores a channel description, and the DM mapping when it is a DM.
@@ -333,44 +347,58 @@ impl State {
         }
     }
 
-    /// Applies a received message: stores it (or applies an edit / deletion) and learns the
-    /// sender's name.
+    /// Applies a message the bot sent itself (see [`State::on_message_shared`]).
     pub(crate) fn on_message(&self, msg: &api::ChannelMessage) {
+        self.on_message_shared(&Arc::new(msg.clone()));
+    }
+
+    /// Applies a received message: stores it (or applies an edit / deletion) and learns the
+    /// sender's name. The cache shares the event's payload; an edit makes a new entry.
+    pub(crate) fn on_message_shared(&self, msg: &Arc<api::ChannelMessage>) {
         match msg.code {
             2 => {
                 self.messages.remove(msg.message_id);
             }
             1 => {
-                if !self.messages.update(msg.message_id, |m| {
-                    m.content = msg.content.clone();
-                    m.mentions = msg.mentions.clone();
-                    m.attachments = msg.attachments.clone();
-                    m.update_time_seconds = msg.update_time_seconds;
-                }) {
-                    self.messages.put(msg.message_id, msg.clone());
-                }
+                let edited = self.messages.get(msg.message_id).map(|cached| {
+                    let mut merged = api::ChannelMessage::clone(&cached);
+                    merged.content.clone_from(&msg.content);
+                    merged.mentions = msg.mentions.clone();
+                    merged.attachments = msg.attachments.clone();
+                    merged.update_time_seconds = msg.update_time_seconds;
+                    Arc::new(merged)
+                });
+                self.messages
+                    .put(msg.message_id, edited.unwrap_or_else(|| Arc::clone(msg)));
             }
-            _ => self.messages.put(msg.message_id, msg.clone()),
+            _ => self.messages.put(msg.message_id, Arc::clone(msg)),
         }
         if msg.sender_id != 0 && !msg.username.is_empty() {
-            let fresh = self.users.update(msg.sender_id, |u| {
-                u.username = msg.username.clone();
-                if !msg.display_name.is_empty() {
-                    u.display_name = msg.display_name.clone();
-                }
-            });
-            if !fresh {
-                self.users.put(
-                    msg.sender_id,
-                    api::User {
-                        id: msg.sender_id,
-                        username: msg.username.clone(),
-                        display_name: msg.display_name.clone(),
-                        avatar_url: msg.avatar.clone(),
-                        ..api::User::default()
-                    },
-                );
+            self.learn_sender(msg);
+        }
+    }
+
+    /// Records the sender's names; copies them only when they changed.
+    fn learn_sender(&self, msg: &api::ChannelMessage) {
+        let known = self.users.update(msg.sender_id, |u| {
+            if u.username != msg.username {
+                u.username.clone_from(&msg.username);
             }
+            if !msg.display_name.is_empty() && u.display_name != msg.display_name {
+                u.display_name.clone_from(&msg.display_name);
+            }
+        });
+        if !known {
+            self.users.put(
+                msg.sender_id,
+                api::User {
+                    id: msg.sender_id,
+                    username: msg.username.clone(),
+                    display_name: msg.display_name.clone(),
+                    avatar_url: msg.avatar.clone(),
+                    ..api::User::default()
+                },
+            );
         }
     }
 }
@@ -545,8 +573,51 @@ mod tests {
             content: "b".into(),
             ..msg.clone()
         });
-        assert_eq!(state.messages.get(1).map(|m| m.content), Some("b".into()));
+        assert_eq!(
+            state.messages.get(1).map(|m| m.content.clone()),
+            Some("b".into())
+        );
         state.on_message(&api::ChannelMessage { code: 2, ..msg });
         assert!(state.messages.get(1).is_none());
+    }
+
+    #[test]
+    fn the_message_cache_shares_the_payload() {
+        let state = State::new(CacheSizes::default());
+        let msg = Arc::new(api::ChannelMessage {
+            message_id: 9,
+            sender_id: 3,
+            username: "al".into(),
+            ..Default::default()
+        });
+        state.on_message_shared(&msg);
+        let cached = state.messages.get(9).unwrap();
+        assert!(Arc::ptr_eq(&cached, &msg), "no copy");
+    }
+
+    #[test]
+    fn dms_and_joined_channels_are_bounded() {
+        let state = State::new(CacheSizes {
+            channels: 4,
+            ..CacheSizes::default()
+        });
+        for peer in 0..100 {
+            state.set_dm(peer, 1000 + peer);
+        }
+        assert_eq!(state.dms.len(), 4);
+        assert_eq!(state.dm_with(99), Some(1099));
+        let join = |channel_id| ChannelJoin {
+            clan_id: 1,
+            channel_id,
+            channel_type: 1,
+            is_public: true,
+        };
+        for channel in 0..=MAX_JOINED_CHANNELS as i64 {
+            state.joined_channel(join(channel));
+        }
+        assert_eq!(state.channel_joins().len(), MAX_JOINED_CHANNELS);
+        assert!(!state.has_joined_channel(MAX_JOINED_CHANNELS as i64));
+        // A channel already remembered is still updated.
+        assert!(!state.joined_channel(join(0)));
     }
 }

@@ -19,14 +19,20 @@ use crate::client::Client;
 use crate::config::ClientBuilder;
 
 /// Starts a local server (on 127.0.0.1, a free port) holding `world`, and returns it with a
-/// [`ClientBuilder`] for its bot, pointed at it. Adjust the builder (reconnect policy,
-/// timeouts…) before calling [`ClientBuilder::build`].
+/// [`ClientBuilder`] for its bot, pointed at it (the chat server and its fake Mezon Money
+/// Network: ledger over JSON-RPC and gRPC, and ZK prover). Adjust the builder (reconnect
+/// policy, timeouts, ledger route…) before calling [`ClientBuilder::build`].
 pub async fn start_local_server(world: World) -> Result<(TestServer, ClientBuilder), StartError> {
     let server = TestServer::start(ServerConfig {
         world,
         ..ServerConfig::default()
     })
     .await?;
-    let builder = Client::builder(server.bot_id(), server.api_key()).base_url(server.base_url());
+    let mmn = server.mmn();
+    let builder = Client::builder(server.bot_id(), server.api_key())
+        .base_url(server.base_url())
+        .mmn_url(mmn.jsonrpc_url())
+        .mmn_grpc_url(mmn.grpc_url())
+        .zk_url(mmn.zk_url());
     Ok((server, builder))
 }

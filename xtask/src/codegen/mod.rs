@@ -5,6 +5,7 @@
 
 mod api_methods;
 mod events;
+mod mmn;
 mod names;
 mod proto;
 
@@ -47,6 +48,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
     let mut files = proto::generate(&fds)?;
     files.extend(events::generate(&root, &fds)?);
     files.extend(api_methods::generate(&root, &fds)?);
+    files.extend(mmn::generate(&root)?);
 
     let mut stale = Vec::new();
     for file in &files {

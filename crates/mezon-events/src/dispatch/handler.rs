@@ -37,6 +37,34 @@ impl<E: Into<HandlerError>> IntoHandlerResult for Result<(), E> {
 pub trait HandlerReturn<M>: Send + 'static {
     /// Turns the return value into the future the dispatcher awaits.
     fn into_handler_future(self) -> BoxFuture<'static, Result<(), HandlerError>>;
+
+    /// The outcome as the dispatcher runs it: a sync handler's result as it is (no boxed
+    /// future per event), an async handler's future.
+    #[doc(hidden)]
+    fn into_outcome(self) -> HandlerOutcome
+    where
+        Self: Sized,
+    {
+        HandlerOutcome::Pending(self.into_handler_future())
+    }
+}
+
+/// What calling a handler gave: a finished result (sync handlers) or a future to await.
+#[doc(hidden)]
+pub enum HandlerOutcome {
+    /// The handler already ran.
+    Done(Result<(), HandlerError>),
+    /// The handler's future, to await.
+    Pending(BoxFuture<'static, Result<(), HandlerError>>),
+}
+
+impl fmt::Debug for HandlerOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Done(result) => f.debug_tuple("Done").field(result).finish(),
+            Self::Pending(_) => f.write_str("Pending(..)"),
+        }
+    }
 }
 
 /// Marks a sync handler's [`HandlerReturn`] impl.
@@ -51,6 +79,10 @@ impl<R: IntoHandlerResult + Send + 'static> HandlerReturn<SyncMarker> for R {
     fn into_handler_future(self) -> BoxFuture<'static, Result<(), HandlerError>> {
         futures_util::future::ready(self.into_handler_result()).boxed()
     }
+
+    fn into_outcome(self) -> HandlerOutcome {
+        HandlerOutcome::Done(self.into_handler_result())
+    }
 }
 
 impl<Fut> HandlerReturn<AsyncMarker> for Fut
@@ -64,8 +96,7 @@ where
 }
 
 /// A handler with its argument types erased.
-pub(crate) type ErasedHandler<C> =
-    Arc<dyn Fn(Arc<Event>, C) -> BoxFuture<'static, Result<(), HandlerError>> + Send + Sync>;
+pub(crate) type ErasedHandler<C> = Arc<dyn Fn(Arc<Event>, C) -> HandlerOutcome + Send + Sync>;
 
 /// A cheap, shareable handle to one event's payload; dereferences to `T`.
 ///

@@ -33,11 +33,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt as _;
-
 pub use failure::{FailureCause, HandlerFailure};
 pub use handler::{
-    AsyncMarker, HandlerError, HandlerReturn, IntoHandlerResult, Payload, SyncMarker,
+    AsyncMarker, HandlerError, HandlerOutcome, HandlerReturn, IntoHandlerResult, Payload,
+    SyncMarker,
 };
 pub use registry::Subscription;
 
@@ -223,7 +222,7 @@ impl<C: Clone + Send + Sync + 'static> EventDispatcher<C> {
         F: Fn(Arc<Event>, C) -> R + Send + Sync + 'static,
         R: HandlerReturn<M>,
     {
-        Arc::new(move |event, ctx| handler(event, ctx).into_handler_future())
+        Arc::new(move |event, ctx| handler(event, ctx).into_outcome())
     }
 
     /// Runs `handler` for every event of `kind`. The handler may be sync (returning `()` or
@@ -256,8 +255,8 @@ impl<C: Clone + Send + Sync + 'static> EventDispatcher<C> {
     {
         let erased: ErasedHandler<C> =
             Arc::new(move |event: Arc<Event>, ctx| match project(&event) {
-                Some(payload) => handler(payload, ctx).into_handler_future(),
-                None => futures_util::future::ready(Ok(())).boxed(),
+                Some(payload) => handler(payload, ctx).into_outcome(),
+                None => HandlerOutcome::Done(Ok(())),
             });
         self.register(kind, Priority::User, erased)
     }

@@ -14,6 +14,7 @@ use futures_util::FutureExt as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::dispatch::failure::{ErrorHook, FailureCause, HandlerFailure, panic_message};
+use crate::dispatch::handler::HandlerOutcome;
 use crate::dispatch::registry::{Entry, Registry};
 use crate::dispatch::{DispatchConfig, DispatchMode};
 use crate::event::Event;
@@ -37,9 +38,18 @@ impl<C: Clone + Send + Sync + 'static> Core<C> {
             handlers,
         } = job;
         for entry in handlers.iter() {
-            let call =
-                AssertUnwindSafe(async { (entry.handler)(Arc::clone(&event), ctx.clone()).await });
-            let cause = match call.catch_unwind().await {
+            // A sync handler has run when the call returns: no future, no box.
+            let called = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                (entry.handler)(Arc::clone(&event), ctx.clone())
+            }));
+            let result = match called {
+                Ok(HandlerOutcome::Done(result)) => Ok(result),
+                Ok(HandlerOutcome::Pending(future)) => {
+                    AssertUnwindSafe(future).catch_unwind().await
+                }
+                Err(payload) => Err(payload),
+            };
+            let cause = match result {
                 Ok(Ok(())) => continue,
                 Ok(Err(error)) => FailureCause::Error(error),
                 Err(payload) => FailureCause::Panic(panic_message(payload.as_ref())),
