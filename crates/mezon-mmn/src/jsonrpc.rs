@@ -41,16 +41,9 @@ impl JsonRpcLedger {
     ) -> Result<T, LedgerError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({"jsonrpc": "2.0", "method": method, "params": params, "id": id});
-        let response = self
-            .http
-            .post(&self.url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string())
-            .send()
+        let (status, bytes) = crate::post_json(&self.http, &self.url, &body)
             .await
-            .map_err(transport)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(transport)?;
+            .map_err(LedgerError::Transport)?;
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(LedgerError::RateLimited {
                 message: String::from_utf8_lossy(&bytes).into_owned(),
@@ -70,14 +63,6 @@ impl JsonRpcLedger {
                 "{method}: neither result nor error"
             ))),
         }
-    }
-}
-
-fn transport(error: reqwest::Error) -> LedgerError {
-    if error.is_timeout() {
-        LedgerError::Transport(TransportFailure::Timeout)
-    } else {
-        LedgerError::connection(error)
     }
 }
 

@@ -59,6 +59,32 @@ pub use ledger::{Ledger, LedgerRoute, PENDING_TAG};
 pub use prover::{ProofRequest, Prover};
 pub use wallet::{DEFAULT_MMN_URL, DEFAULT_ZK_URL, MmnEndpoints, Sender, TransferError, Wallet};
 
+/// `POST url` with a JSON body; the status and the whole answer body (JSON-RPC and prover).
+async fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+) -> Result<(reqwest::StatusCode, bytes::Bytes), TransportFailure> {
+    let response = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(transport_failure)?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(transport_failure)?;
+    Ok((status, bytes))
+}
+
+fn transport_failure(error: reqwest::Error) -> TransportFailure {
+    if error.is_timeout() {
+        TransportFailure::Timeout
+    } else {
+        TransportFailure::Connection(std::sync::Arc::new(error))
+    }
+}
+
 /// The HTTP client of the JSON-RPC route and the prover (rustls with the webpki roots).
 fn http_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()

@@ -78,16 +78,9 @@ impl Prover {
             "address": request.address.as_str(),
             "client_type": CLIENT_TYPE,
         });
-        let response = self
-            .http
-            .post(&self.prove_url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string())
-            .send()
+        let (status, bytes) = crate::post_json(&self.http, &self.prove_url, &body)
             .await
-            .map_err(unreachable)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(unreachable)?;
+            .map_err(ProverError::Unreachable)?;
         if !status.is_success() {
             return Err(ProverError::Unreachable(TransportFailure::Status(
                 status.as_u16(),
@@ -114,12 +107,4 @@ impl Prover {
             _ => Err(ProverError::Refused(why())),
         }
     }
-}
-
-fn unreachable(error: reqwest::Error) -> ProverError {
-    ProverError::Unreachable(if error.is_timeout() {
-        TransportFailure::Timeout
-    } else {
-        TransportFailure::Connection(std::sync::Arc::new(error))
-    })
 }

@@ -30,7 +30,9 @@ pub(crate) async fn serve(listener: TcpListener, fakes: MmnFakes, shared: Arc<Sh
             accepted = listener.accept() => match accepted {
                 Ok((tcp, _)) => tcp,
                 Err(error) => {
+                    // Typically out of file descriptors: back off briefly instead of spinning.
                     tracing::warn!(%error, "fake MMN accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                     continue;
                 }
             },
