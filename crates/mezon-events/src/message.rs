@@ -87,10 +87,11 @@ impl StreamMode {
 }
 
 /// What a message is, from `ChannelMessage.code` (`TypeMessage`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum MessageType {
     /// 0: a chat message.
+    #[default]
     Chat,
     /// 1: an edit.
     Edit,
@@ -133,6 +134,33 @@ pub enum MessageType {
 }
 
 impl MessageType {
+    /// The wire value (the inverse of [`MessageType::from_i32`]).
+    pub fn as_i32(self) -> i32 {
+        use MessageType::*;
+        match self {
+            Chat => 0,
+            Edit => 1,
+            Delete => 2,
+            Typing => 3,
+            Indicator => 4,
+            Welcome => 5,
+            CreateThread => 6,
+            CreatePin => 7,
+            Buzz => 8,
+            Topic => 9,
+            AuditLog => 10,
+            SendToken => 11,
+            Ephemeral => 12,
+            UpcomingEvent => 13,
+            UpdateEphemeral => 14,
+            DeleteEphemeral => 15,
+            Contact => 16,
+            Location => 17,
+            Poll => 18,
+            Other(code) => code,
+        }
+    }
+
     /// The type of a wire value.
     pub fn from_i32(code: i32) -> Self {
         use MessageType::*;
