@@ -43,23 +43,37 @@ impl Nats {
             eprintln!("SKIPPED {test}: nats-server is not on PATH (apt-get install nats-server)");
             return None;
         }
-        let port = free_port();
-        let store =
-            std::env::temp_dir().join(format!("mezon-nats-test-{}-{port}", std::process::id()));
-        let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(&store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server starts");
-        let nats = Nats { child, port, store };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-            assert!(Instant::now() < deadline, "nats-server did not listen");
-            std::thread::sleep(Duration::from_millis(20));
+        // The free port can be taken by someone else before the server binds it (other tests
+        // open loopback ports concurrently): a server that exits is started again on another.
+        for _attempt in 0..5 {
+            let port = free_port();
+            let store =
+                std::env::temp_dir().join(format!("mezon-nats-test-{}-{port}", std::process::id()));
+            let child = Command::new("nats-server")
+                .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+                .arg(&store)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("nats-server starts");
+            let mut nats = Nats { child, port, store };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                if nats.child.try_wait().is_ok_and(|status| status.is_some()) {
+                    break; // exited: the port was taken
+                }
+                if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                    std::thread::sleep(Duration::from_millis(50));
+                    if nats.child.try_wait().is_ok_and(|status| status.is_none()) {
+                        return Some(nats);
+                    }
+                    break;
+                }
+                assert!(Instant::now() < deadline, "nats-server did not listen");
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
-        Some(nats)
+        panic!("nats-server could not start on a free port in 5 attempts");
     }
 
     /// `nats://127.0.0.1:PORT`.
